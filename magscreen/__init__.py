@@ -1,0 +1,3 @@
+"""magscreen: high-throughput screening of magnetic materials with a magnetic ML potential."""
+
+__version__ = "0.1.0"

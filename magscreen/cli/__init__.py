@@ -1,0 +1,15 @@
+"""The ``magscreen`` command line. Each sub-command lives in its own module and registers here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="magscreen",
+    help="High-throughput screening of magnetic materials with a magnetic ML potential.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+# Sub-command modules register themselves on import; keep one line per module, sorted.
+# (Each module defines functions decorated with ``@app.command()`` using ``from magscreen.cli import app``.)
