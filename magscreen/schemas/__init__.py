@@ -1,5 +1,16 @@
 """Pydantic documents that go into the stores (emmet style: units in every field description)."""
 
+from magscreen.schemas.campaign import CampaignDoc
+from magscreen.schemas.candidate import CandidateDoc, Confidence, LadderStep
+from magscreen.schemas.ordering import MagneticOrderingDoc
 from magscreen.schemas.validation import DFTSettings, DFTValidationDoc
 
-__all__ = ["DFTSettings", "DFTValidationDoc"]
+__all__ = [
+    "CampaignDoc",
+    "CandidateDoc",
+    "Confidence",
+    "DFTSettings",
+    "DFTValidationDoc",
+    "LadderStep",
+    "MagneticOrderingDoc",
+]

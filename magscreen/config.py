@@ -1,0 +1,262 @@
+"""Campaign configuration: a YAML file validated by strict pydantic models.
+
+Every section forbids unknown keys, so a typo (``max_magnetic_atom``) is an error, never a silent
+default. :func:`load_config` turns pydantic's errors into :class:`~magscreen.errors.InputError`
+messages that name the file, the key path, the value found and what was expected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from magscreen.errors import InputError
+
+__all__ = [
+    "CampaignConfig",
+    "CandidateFilters",
+    "CandidatesConfig",
+    "OrderingsConfig",
+    "RankConfig",
+    "RelaxConfig",
+    "StoreConfig",
+    "ValidateConfig",
+    "load_config",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CandidateFilters(_Section):
+    """Which candidates of the source enter the campaign."""
+
+    elements: list[str] | None = Field(
+        None, description="Keep candidates that contain at least one of these elements (symbols)."
+    )
+    max_atoms: int | None = Field(None, ge=1, description="Largest cell of a candidate (atoms).")
+    energy_above_hull: float | None = Field(
+        None, ge=0, description="Largest energy above the convex hull (eV/atom); unknown values pass."
+    )
+    names: list[str] | None = Field(
+        None, description="Keep only these candidates (candidate ids, Materials Project ids or formulas)."
+    )
+
+
+class CandidatesConfig(_Section):
+    """Where candidates come from."""
+
+    source: Literal["snapshot", "materials_project", "files"] = Field(
+        "snapshot",
+        description="'snapshot' (offline set shipped in configs/candidates), 'materials_project' "
+        "(mp-api, key from MP_API_KEY) or 'files' (CIF/POSCAR/extxyz files or folders).",
+    )
+    snapshot: Path | None = Field(None, description="Snapshot file to read instead of the shipped one.")
+    paths: list[Path] = Field(
+        default_factory=list, description="Structure files or folders (source 'files')."
+    )
+    filters: CandidateFilters = Field(default_factory=CandidateFilters)
+    mp_query: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra Materials Project summary-search fields, e.g. {chemsys: 'Fe-O', is_stable: true}.",
+    )
+
+    @model_validator(mode="after")
+    def _paths_for_files(self) -> CandidatesConfig:
+        if self.source == "files" and not self.paths:
+            raise ValueError("source 'files' needs at least one entry in candidates.paths")
+        return self
+
+
+class OrderingsConfig(_Section):
+    """Which magnetic orderings are enumerated per candidate."""
+
+    max_magnetic_atoms: int = Field(8, ge=1, description="Largest number of magnetic atoms in a supercell.")
+    max_orderings: int = Field(
+        8, ge=1, description="Most orderings kept per candidate (lowest supercell first)."
+    )
+    noncollinear: bool = Field(
+        False, description="Also generate non-collinear orderings (spirals, 120-degree)."
+    )
+    moments: dict[str, float] = Field(
+        default_factory=dict, description="Starting moment per element (Bohr magnetons), overriding defaults."
+    )
+
+
+class RelaxConfig(_Section):
+    """ML relaxation of each ordering."""
+
+    calculator: str = Field(
+        "nio",
+        description="Shipped model name, path to a model checkpoint (.pt), or 'heisenberg:J1[,J2...]' "
+        "(toy Heisenberg calculator with couplings in meV, for tests).",
+    )
+    device: str = Field("cpu", description="Torch device of the ML model.")
+    fmax: float = Field(0.05, gt=0, description="Force convergence threshold (eV/Angstrom).")
+    steps: int = Field(100, ge=0, description="Most optimizer steps of the lattice relaxation.")
+    relax_positions: bool = Field(True, description="Relax atomic positions.")
+    relax_cell: bool = Field(True, description="Relax the cell (FrechetCellFilter).")
+    relax_moments: bool = Field(
+        True, description="Relax moments with the magnetic forces, when the calculator provides them."
+    )
+    torque_tol: float = Field(1e-3, gt=0, description="Spin relaxation convergence threshold (eV/mu_B).")
+    spin_steps: int = Field(100, ge=0, description="Most spin relaxation steps.")
+
+
+class RankConfig(_Section):
+    """Ranking of orderings within a candidate and of candidates within the campaign."""
+
+    top_n: int = Field(5, ge=0, description="Candidates listed as the campaign's best.")
+    min_gap_meV: float = Field(
+        1.0,
+        ge=0,
+        description="Gap between ground state and next ordering (meV per magnetic atom) below which "
+        "the ground state is flagged as not resolved.",
+    )
+
+
+class ValidateConfig(_Section):
+    """Optional DFT validation of the best candidates."""
+
+    engine: Literal["none", "gpaw", "vasp"] = Field("none", description="DFT engine, or 'none'.")
+    top_n: int = Field(2, ge=0, description="Number of best-ranked candidates that are validated.")
+    orderings_per_candidate: int = Field(
+        2, ge=1, description="Lowest orderings validated per candidate (2 checks the gap)."
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments for the engine's validation maker."
+    )
+
+
+class StoreConfig(_Section):
+    """Where documents go."""
+
+    kind: Literal["embedded", "mongodb"] = Field(
+        "embedded", description="'embedded' (file-backed, no server) or 'mongodb' (server by URI)."
+    )
+    path: Path = Field(Path("magscreen-db"), description="Folder of the embedded store.")
+    uri: str | None = Field(None, description="MongoDB URI, e.g. mongodb://user:pass@host:27017/.")
+    database: str = Field("magscreen", description="MongoDB database name.")
+    timeout_s: float = Field(10.0, gt=0, description="MongoDB server selection timeout (s).")
+
+    @model_validator(mode="after")
+    def _uri_for_mongodb(self) -> StoreConfig:
+        if self.kind == "mongodb" and not self.uri:
+            raise ValueError("store kind 'mongodb' needs store.uri")
+        return self
+
+
+class CampaignConfig(_Section):
+    """A screening campaign: candidates -> orderings -> relax -> rank -> validate -> store."""
+
+    name: str = Field("campaign", description="Campaign name; documents carry it.")
+    candidates: CandidatesConfig = Field(default_factory=CandidatesConfig)
+    orderings: OrderingsConfig = Field(default_factory=OrderingsConfig)
+    relax: RelaxConfig = Field(default_factory=RelaxConfig)
+    rank: RankConfig = Field(default_factory=RankConfig)
+    validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    store: StoreConfig = Field(default_factory=StoreConfig)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+_EXPECTED = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "path_type": "a path",
+    "missing": "this key to be set",
+}
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Keys allowed in the section that holds ``loc`` (the location of an unknown key)."""
+    model: type[BaseModel] = CampaignConfig
+    for part in loc[:-1]:
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _describe(error: dict) -> tuple[str, str, str]:
+    """Key path, message and expectation of one pydantic error."""
+    loc = tuple(error["loc"])
+    key_path = ".".join(str(p) for p in loc) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return key_path, "unknown key", "one of " + ", ".join(_allowed_keys(loc))
+    if kind == "missing":
+        return key_path, "missing", _EXPECTED["missing"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        expected = f"one of {ctx.get('expected')}"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[
+            kind
+        ]
+        expected = f"a value {op} {next(iter(ctx.values()))}"
+    elif kind == "value_error":
+        return key_path, str(ctx.get("error", error["msg"])), ""
+    else:
+        expected = _EXPECTED.get(kind, error["msg"].lower())
+    return key_path, f"got {value!r}", expected
+
+
+def load_config(path: str | Path) -> CampaignConfig:
+    """Read and validate a campaign config.
+
+    Parameters
+    ----------
+    path
+        YAML file.
+
+    Returns
+    -------
+    CampaignConfig
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, invalid YAML, unknown key, or a value of the wrong type or range;
+        the message names the file, the key path, the value and what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", source=path, expected="a campaign config in YAML")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", source=path) from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"got a {type(raw).__name__}", source=path, expected="a mapping of sections at top level"
+        )
+    try:
+        return CampaignConfig.model_validate(raw)
+    except ValidationError as exc:
+        described = [_describe(e) for e in exc.errors()]
+        key_path, message, expected = described[0]
+        if len(described) > 1:
+            others = "; ".join(f"{k}: {m}" + (f" (expected {x})" if x else "") for k, m, x in described[1:])
+            message = f"{message}{' (expected ' + expected + ')' if expected else ''}; also {others}"
+            expected = ""
+        raise InputError(message, source=path, field=key_path, expected=expected or None) from None

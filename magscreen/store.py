@@ -1,0 +1,279 @@
+"""Maggma stores for campaign documents, built from the ``store`` section of a config.
+
+Two backends:
+
+- **embedded** (default): :class:`SQLiteStore`, one SQLite file under ``./magscreen-db/``; no
+  server. maggma's ``MontyStore`` scans every document on each upsert (quadratic in the number of
+  documents; see docs/benchmarks.md "Stores"), so the embedded store keeps documents as JSON rows
+  indexed by their key and answers any other MongoDB filter with mongomock.
+- **mongodb**: maggma ``MongoStore`` from a URI, for clusters.
+
+Collections: ``orderings`` (:class:`~magscreen.schemas.MagneticOrderingDoc`), ``candidates``
+(:class:`~magscreen.schemas.CandidateDoc`), ``campaigns`` (:class:`~magscreen.schemas.CampaignDoc`),
+``validations`` (:class:`~magscreen.schemas.DFTValidationDoc`) and ``outputs`` (jobflow job outputs,
+the docs store of the :class:`jobflow.JobStore`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobflow import JobStore
+from maggma.core import Sort, Store
+from maggma.stores import MemoryStore, MongoStore
+from monty.json import jsanitize
+from pymongo.errors import PyMongoError
+
+from magscreen.config import StoreConfig
+from magscreen.errors import ServiceError
+
+__all__ = ["CampaignStores", "SQLiteStore", "build_stores", "mask_uri"]
+
+DATABASE_FILE = "magscreen.sqlite"
+
+
+class SQLiteStore(Store):
+    """File-backed maggma store: one SQLite table per collection, each document a JSON row.
+
+    Upserts and look-ups by the store's ``key`` (equality or ``$in``) go through an SQLite index,
+    so they cost O(log N); any other MongoDB filter, projection or sort loads the rows and is
+    answered by mongomock. Each upsert is one SQLite transaction: a killed process leaves whole
+    documents only, and several processes may write to one file (SQLite locking).
+
+    Parameters
+    ----------
+    database_path
+        SQLite file; its folder is created on connect.
+    collection_name
+        Table name.
+    key
+        Field that identifies a document.
+    """
+
+    def __init__(self, database_path: str, collection_name: str, key: str = "task_id", **kwargs) -> None:
+        self.database_path = str(database_path)
+        self.collection_name = collection_name
+        self.kwargs = kwargs
+        self._conn: sqlite3.Connection | None = None
+        super().__init__(key=key, **kwargs)
+
+    @property
+    def name(self) -> str:
+        return f"sqlite://{self.database_path}/{self.collection_name}"
+
+    @property
+    def _table(self) -> str:
+        return '"' + self.collection_name.replace('"', "") + '"'
+
+    def connect(self, force_reset: bool = False) -> None:
+        if self._conn is not None and not force_reset:
+            return
+        Path(self.database_path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.database_path, timeout=60, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._table} (uid TEXT PRIMARY KEY, key TEXT, doc TEXT)"
+        )
+        index = '"' + f"{self.collection_name}_key".replace('"', "") + '"'
+        self._conn.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {self._table} (key)")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def _collection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError(f"{self.name} is not connected; call connect() first")
+        return self._conn
+
+    def _rows(self, criteria: dict | None) -> list[dict]:
+        """Documents that may match ``criteria``: narrowed by the key index when it can."""
+        value = (criteria or {}).get(self.key)
+        if isinstance(value, dict) and set(value) == {"$in"}:
+            keys = [json.dumps(v) for v in value["$in"]]
+            marks = ",".join("?" * len(keys))
+            cursor = self._collection.execute(f"SELECT doc FROM {self._table} WHERE key IN ({marks})", keys)
+        elif value is not None and not isinstance(value, dict | list):
+            cursor = self._collection.execute(
+                f"SELECT doc FROM {self._table} WHERE key = ?", (json.dumps(value),)
+            )
+        else:
+            cursor = self._collection.execute(f"SELECT doc FROM {self._table} ORDER BY rowid")
+        return [json.loads(row[0]) for row in cursor]
+
+    def _memory(self, criteria: dict | None) -> MemoryStore:
+        """A MemoryStore holding the candidate rows, to evaluate MongoDB semantics on."""
+        memory = MemoryStore(collection_name=f"{self.collection_name}_view", key=self.key)
+        memory.connect()
+        rows = self._rows(criteria)
+        if rows:
+            memory._collection.insert_many(rows)
+        return memory
+
+    def count(self, criteria: dict | None = None, hint: dict | None = None) -> int:
+        if not criteria:
+            return self._collection.execute(f"SELECT COUNT(*) FROM {self._table}").fetchone()[0]
+        return self._memory(criteria).count(criteria)
+
+    def query(
+        self,
+        criteria: dict | None = None,
+        properties: dict | list | None = None,
+        sort: dict[str, Sort | int] | None = None,
+        skip: int = 0,
+        limit: int = 0,
+    ) -> Iterator[dict]:
+        for doc in self._memory(criteria).query(
+            criteria=criteria, properties=properties, sort=sort, skip=skip, limit=limit
+        ):
+            doc.pop("_id", None)
+            yield doc
+
+    def distinct(self, field: str, criteria: dict | None = None, all_exist: bool = False) -> list:
+        return self._memory(criteria).distinct(field, criteria=criteria, all_exist=all_exist)
+
+    def groupby(self, keys, criteria=None, properties=None, sort=None, skip=0, limit=0):
+        return self._memory(criteria).groupby(
+            keys, criteria=criteria, properties=properties, sort=sort, skip=skip, limit=limit
+        )
+
+    def update(self, docs: list[dict] | dict, key: list | str | None = None) -> None:
+        """Upsert documents; ``key`` (one field or several) decides which document is replaced."""
+        docs = docs if isinstance(docs, list) else [docs]
+        fields = key or self.key
+        fields = fields if isinstance(fields, list) else [fields]
+        rows = []
+        for doc in docs:
+            doc = jsanitize(doc, strict=False, allow_bson=False, recursive_msonable=True)
+            doc.pop("_id", None)
+            uid = json.dumps([doc.get(f) for f in fields])
+            rows.append((uid, json.dumps(doc.get(self.key)), json.dumps(doc)))
+        with self._collection:
+            self._collection.execute("BEGIN IMMEDIATE")
+            self._collection.executemany(
+                f"INSERT OR REPLACE INTO {self._table} (uid, key, doc) VALUES (?, ?, ?)", rows
+            )
+
+    def remove_docs(self, criteria: dict) -> None:
+        if not criteria:
+            self._collection.execute(f"DELETE FROM {self._table}")
+            return
+        doomed = [d for d in self.query(criteria, properties=[self.key])]
+        keys = [json.dumps(d.get(self.key)) for d in doomed]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            self._collection.execute(
+                f"DELETE FROM {self._table} WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            )
+
+    def ensure_index(self, key: str, unique: bool = False) -> bool:
+        """Only the store's key is indexed; other fields are answered by scanning."""
+        return key == self.key
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, SQLiteStore)
+            and self.database_path == other.database_path
+            and self.collection_name == other.collection_name
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.database_path, self.collection_name))
+
+
+def mask_uri(uri: str) -> str:
+    """The URI with any password replaced by ``***``."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", uri)
+
+
+def _uri_hosts(uri: str) -> str:
+    """Host part (``host:port[,host:port]``) of a MongoDB URI."""
+    rest = uri.split("://", 1)[-1]
+    rest = rest.rsplit("@", 1)[-1]
+    return re.split(r"[/?]", rest, maxsplit=1)[0]
+
+
+#: collection name -> key field
+COLLECTIONS = {
+    "orderings": "ordering_id",
+    "candidates": "candidate_key",
+    "campaigns": "name",
+    "validations": "validation_id",
+    "outputs": "uuid",
+}
+
+
+@dataclass
+class CampaignStores:
+    """The stores of one campaign database (all MSONable, so jobs on cluster workers can use them)."""
+
+    orderings: Store
+    candidates: Store
+    campaigns: Store
+    validations: Store
+    outputs: Store
+    location: str
+
+    def __iter__(self) -> Iterator[Store]:
+        return iter((self.orderings, self.candidates, self.campaigns, self.validations, self.outputs))
+
+    def connect(self) -> CampaignStores:
+        for store in self:
+            store.connect()
+        return self
+
+    def close(self) -> None:
+        for store in self:
+            store.close()
+
+    def job_store(self) -> JobStore:
+        """jobflow store whose docs store is this database's ``outputs`` collection."""
+        return JobStore(self.outputs)
+
+
+def _check_mongodb(store: MongoStore, uri: str, timeout_s: float) -> None:
+    try:
+        store.connect()
+        store._collection.database.client.admin.command("ping")
+    except PyMongoError as exc:
+        raise ServiceError(
+            f"MongoDB at {_uri_hosts(mask_uri(uri))} is unreachable within {timeout_s:g} s "
+            f"(store.uri {mask_uri(uri)}): {type(exc).__name__}"
+        ) from None
+
+
+def build_stores(config: StoreConfig, *, check: bool = True) -> CampaignStores:
+    """Build (and, with ``check``, connect to) the stores described by a ``store`` config section.
+
+    Raises
+    ------
+    ServiceError
+        A MongoDB server that does not answer within ``config.timeout_s``; the message names its host
+        and masks any password in the URI.
+    """
+    if config.kind == "embedded":
+        path = str(Path(config.path).expanduser().resolve() / DATABASE_FILE)
+        stores = {name: SQLiteStore(path, name, key=key) for name, key in COLLECTIONS.items()}
+        location = path
+    else:
+        uri = config.uri or ""
+        timeout_ms = int(config.timeout_s * 1000)
+        client_kwargs = {"serverSelectionTimeoutMS": timeout_ms, "connectTimeoutMS": timeout_ms}
+        stores = {
+            name: MongoStore(config.database, name, uri=uri, key=key, mongoclient_kwargs=client_kwargs)
+            for name, key in COLLECTIONS.items()
+        }
+        location = f"{mask_uri(uri)} (database {config.database})"
+        if check:
+            _check_mongodb(stores["campaigns"], uri, config.timeout_s)
+    campaign_stores = CampaignStores(location=location, **stores)
+    if check:
+        campaign_stores.connect()
+    return campaign_stores
