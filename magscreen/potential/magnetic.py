@@ -1,0 +1,261 @@
+"""Magnetic blocks: the moment-dependent energy on top of the backbone's invariant node features.
+
+:class:`MagneticEnergy` maps backbone node features ``h_i`` (scalars), edge vectors ``r_ij`` and
+moments ``m_i`` (Bohr magnetons) to an energy per atom. Every edge term carries the smooth
+polynomial envelope of the cutoff, so the energy and its derivatives are continuous when a
+neighbour crosses the cutoff. The energy is built to vanish at m = 0, so non-magnetic
+configurations keep the backbone energy exactly.
+
+Exchange (always on): moments enter only through spin-space invariants, so real space and spin
+space rotate independently and the energy is even in m (time reversal):
+
+- ``x_i = |m_i|^2`` through ``s_i = sqrt(x_i / m0^2 + eps^2) - eps`` and a Gaussian basis (smooth at m = 0);
+- a spin field ``S_i^c = sum_j w_c(r_ij, h_j) m_j`` per channel c, and the invariants
+  ``m_i . S_i^c`` (bilinear exchange) and ``S_i^c . S_i^c`` (biquadratic, many-body exchange);
+- a node network of these invariants and ``h_i``, minus the same network at m = 0.
+
+Spin-orbit coupling (``soc=True``): moments also enter as axial vectors (e3nn ``1e``) coupled to
+the edge geometry (Y^l of a bond has parity (-1)^l). Each term is quadratic in m:
+
+- single-ion anisotropy ``Y2(m_i) . sum_j w(r_ij) Y2(r_ij)`` (``(m_i x m_i)_2e`` against the
+  environment's quadrupole);
+- two-site anisotropy ``(m_i x m_j)_2e . Y2(r_ij)``, with the symmetric l = 2 product taken as
+  ``[Y2(m_i + m_j) - Y2(m_i - m_j)] / 4``;
+- Dzyaloshinskii-Moriya ``(m_i x m_j) . D_ij`` with the axial vector
+  ``D_ij = r_ij x (P_i + P_j)``, where ``P_i = sum_k w(r_ik) r_ik`` is a polar environment vector;
+  D_ij is odd under i <-> j and vanishes on bonds whose midpoint is an inversion centre (Moriya).
+
+Their amplitudes are per-atom coefficients from a network of ``h_i`` and ``|m_i|``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from e3nn import o3
+from torch import nn
+
+__all__ = ["MagneticEnergy", "MagneticHyperparameters"]
+
+
+@dataclass(frozen=True)
+class MagneticHyperparameters:
+    """Sizes and scales of the magnetic blocks.
+
+    Attributes
+    ----------
+    channels
+        Exchange channels (spin fields per atom).
+    soc_channels
+        Channels of each spin-orbit term.
+    num_radial
+        Bessel functions of the edge length.
+    radial_hidden
+        Width of the radial network.
+    hidden
+        Width of the node networks.
+    moment_scale
+        Moment unit m0 of the invariants (Bohr magnetons).
+    magnitude_basis
+        Gaussians of the moment magnitude.
+    magnitude_max
+        Largest moment the magnitude basis resolves, in units of m0.
+    epsilon
+        Smoothing of |m| at zero: s = sqrt(|m/m0|^2 + eps^2) - eps.
+    avg_num_neighbors
+        Normalisation of sums over neighbours.
+    envelope_p
+        Exponent of the polynomial cutoff envelope (continuous up to second derivatives).
+    """
+
+    channels: int = 16
+    soc_channels: int = 8
+    num_radial: int = 8
+    radial_hidden: int = 32
+    hidden: int = 64
+    moment_scale: float = 2.0
+    magnitude_basis: int = 8
+    magnitude_max: float = 3.0
+    epsilon: float = 0.1
+    avg_num_neighbors: float = 32.0
+    envelope_p: int = 6
+
+    def as_dict(self) -> dict:
+        """Plain dictionary, for checkpoints."""
+        return asdict(self)
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out))
+        if k < len(sizes) - 2:
+            layers.append(nn.SiLU())
+    return nn.Sequential(*layers)
+
+
+def _scatter(values: torch.Tensor, index: torch.Tensor, size: int, dim: int) -> torch.Tensor:
+    """Sum ``values`` into ``size`` slots along ``dim`` by ``index``."""
+    shape = list(values.shape)
+    shape[dim] = size
+    return values.new_zeros(shape).index_add(dim, index, values)
+
+
+class PolynomialEnvelope(nn.Module):
+    """Cutoff envelope 1 - (p+1)(p+2)/2 x^p + p(p+2) x^(p+1) - p(p+1)/2 x^(p+2), x = r / r_c.
+
+    It and its first two derivatives vanish at r_c.
+    """
+
+    def __init__(self, cutoff: float, p: int) -> None:
+        super().__init__()
+        self.cutoff = cutoff
+        self.p = p
+
+    def forward(self, r: torch.Tensor) -> torch.Tensor:
+        x = r / self.cutoff
+        p = self.p
+        value = 1 - (p + 1) * (p + 2) / 2 * x**p + p * (p + 2) * x ** (p + 1) - p * (p + 1) / 2 * x ** (p + 2)
+        return value * (x < 1)
+
+
+class BesselBasis(nn.Module):
+    """Radial basis (2 / r_c) sin(n pi r / r_c) / r, n = 1..num."""
+
+    def __init__(self, cutoff: float, num: int) -> None:
+        super().__init__()
+        self.cutoff = cutoff
+        self.register_buffer("frequencies", torch.arange(1, num + 1) * math.pi / cutoff)
+
+    def forward(self, r: torch.Tensor) -> torch.Tensor:
+        return 2.0 / self.cutoff * torch.sin(self.frequencies * r.unsqueeze(-1)) / r.unsqueeze(-1)
+
+
+class MagneticEnergy(nn.Module):
+    """Moment-dependent energy per atom (eV).
+
+    Parameters
+    ----------
+    feature_dim
+        Width of the backbone's invariant node features.
+    cutoff
+        Cutoff of every edge term (Angstrom), the backbone's.
+    soc
+        Whether the spin-orbit terms (anisotropy, Dzyaloshinskii-Moriya) are present.
+    hyper
+        Sizes and scales.
+    """
+
+    def __init__(self, feature_dim: int, cutoff: float, soc: bool, hyper: MagneticHyperparameters) -> None:
+        super().__init__()
+        self.soc = soc
+        self.hyper = hyper
+        c, cs = hyper.channels, hyper.soc_channels
+        self.edge_width = c + (4 * cs if soc else 0)
+        self.radial_basis = BesselBasis(cutoff, hyper.num_radial)
+        self.envelope = PolynomialEnvelope(cutoff, hyper.envelope_p)
+        self.radial = _mlp([hyper.num_radial, hyper.radial_hidden, self.edge_width])
+        self.sender = nn.Linear(feature_dim, self.edge_width)
+        self.receiver = nn.Linear(feature_dim, c)
+        self.register_buffer(
+            "magnitude_centres", torch.linspace(0.0, hyper.magnitude_max, hyper.magnitude_basis)
+        )
+        self.exchange = _mlp([c + hyper.magnitude_basis + 2 * c, hyper.hidden, hyper.hidden, 1])
+        if soc:
+            self.soc_coefficients = _mlp([c + hyper.magnitude_basis, hyper.hidden, 3 * cs])
+
+    def output_layers(self) -> list[nn.Linear]:
+        """The last linear layer of every energy head (zero them to start from the backbone alone)."""
+        heads = [self.exchange[-1]]
+        if self.soc:
+            heads.append(self.soc_coefficients[-1])
+        return heads
+
+    def _magnitude(self, x: torch.Tensor) -> torch.Tensor:
+        """Gaussian basis of s = sqrt(x + eps^2) - eps, with x = |m / m0|^2 (smooth at x = 0)."""
+        eps = self.hyper.epsilon
+        s = torch.sqrt(x + eps**2) - eps
+        width = self.hyper.magnitude_max / (self.hyper.magnitude_basis - 1)
+        return torch.exp(-(((s.unsqueeze(-1) - self.magnitude_centres) / width) ** 2))
+
+    def forward(
+        self, features: torch.Tensor, edge_index: torch.Tensor, edge_vec: torch.Tensor, moments: torch.Tensor
+    ) -> torch.Tensor:
+        """Magnetic energy per atom (eV), shape (..., N).
+
+        Parameters
+        ----------
+        features
+            Backbone node features, shape (N, feature_dim).
+        edge_index
+            Centre i and neighbour j of every edge, shape (2, E).
+        edge_vec
+            r_j - r_i (Angstrom), shape (E, 3).
+        moments
+            Moments (Bohr magnetons), shape (..., N, 3): leading dimensions are independent
+            moment configurations of the same structure.
+        """
+        hyper = self.hyper
+        num_atoms = features.shape[0]
+        centre, neighbour = edge_index[0], edge_index[1]
+        r = torch.linalg.norm(edge_vec, dim=-1)
+        weights = (
+            self.radial(self.radial_basis(r))
+            * self.envelope(r).unsqueeze(-1)
+            * self.sender(features)[neighbour]
+        )
+        weights = weights / hyper.avg_num_neighbors
+        c = hyper.channels
+        m = moments / hyper.moment_scale
+        batch_shape = m.shape[:-2]
+
+        magnitude = self._magnitude((m * m).sum(-1))
+        spin_field = _scatter(weights[:, :c, None] * m[..., neighbour, None, :], centre, num_atoms, dim=-3)
+        exchange_inputs = [(m.unsqueeze(-2) * spin_field).sum(-1), (spin_field * spin_field).sum(-1)]
+        receiver = self.receiver(features)
+        node = torch.cat([receiver.expand(*batch_shape, -1, -1), magnitude], dim=-1)
+        node_at_zero = torch.cat([receiver, self._magnitude(receiver.new_zeros(num_atoms))], dim=-1)
+        energy = self.exchange(torch.cat([node, *exchange_inputs], dim=-1)).squeeze(-1)
+        energy = energy - self.exchange(
+            torch.cat([node_at_zero, receiver.new_zeros(num_atoms, 2 * c)], dim=-1)
+        ).squeeze(-1)
+        if self.soc:
+            invariants = self._spin_orbit_invariants(weights[:, c:], edge_index, edge_vec, m, num_atoms)
+            energy = energy + (self.soc_coefficients(node) * invariants).sum(-1)
+        return energy
+
+    def _spin_orbit_invariants(
+        self,
+        weights: torch.Tensor,
+        edge_index: torch.Tensor,
+        edge_vec: torch.Tensor,
+        m: torch.Tensor,
+        num_atoms: int,
+    ) -> torch.Tensor:
+        """Single-ion, two-site and DM invariants per atom, shape (..., N, 3 * soc_channels)."""
+        centre, neighbour = edge_index[0], edge_index[1]
+        w_single, w_two, w_dm, w_polar = weights.chunk(4, dim=-1)
+        bond = edge_vec / torch.linalg.norm(edge_vec, dim=-1, keepdim=True)
+        y2_bond = o3.spherical_harmonics(2, edge_vec, normalize=True, normalization="component")
+
+        quadrupole = _scatter(w_single.unsqueeze(-1) * y2_bond.unsqueeze(-2), centre, num_atoms, dim=0)
+        y2_moment = o3.spherical_harmonics(2, m, normalize=False, normalization="component")
+        single_ion = (y2_moment.unsqueeze(-2) * quadrupole).sum(-1)
+
+        m_i, m_j = m[..., centre, :], m[..., neighbour, :]
+        product_2e = 0.25 * (
+            o3.spherical_harmonics(2, m_i + m_j, normalize=False, normalization="component")
+            - o3.spherical_harmonics(2, m_i - m_j, normalize=False, normalization="component")
+        )
+        two_site_edge = (product_2e * y2_bond).sum(-1)
+        two_site = _scatter(two_site_edge.unsqueeze(-1) * w_two, centre, num_atoms, dim=-2)
+
+        polar = _scatter(w_polar.unsqueeze(-1) * bond.unsqueeze(-2), centre, num_atoms, dim=0)
+        dm_vector = torch.linalg.cross(
+            bond.unsqueeze(-2).expand_as(polar[centre]), polar[centre] + polar[neighbour]
+        )
+        dm_edge = (torch.linalg.cross(m_i, m_j).unsqueeze(-2) * dm_vector).sum(-1)
+        dm = _scatter(dm_edge * w_dm, centre, num_atoms, dim=-2)
+        return torch.cat([single_ion, two_site, dm], dim=-1)

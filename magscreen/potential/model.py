@@ -1,0 +1,427 @@
+"""MagneticPotential: SevenNet backbone + magnetic blocks; energy, forces, stress, magnetic forces.
+
+E(R, m) = E_backbone(R) + E_mag(R, m), and every output is a derivative of this one energy:
+
+- forces ``F = -dE/dR`` (eV/Angstrom),
+- stress ``sigma = (1/V) dE/d(epsilon)`` at zero symmetric strain epsilon (eV/Angstrom^3, ASE sign:
+  positive under tension), returned as (B, 3, 3),
+- magnetic forces ``H = -dE/dm`` (eV/mu_B).
+
+Construction::
+
+    MagneticPotential(soc=False, seed=0)          # small random backbone, parity on (tests)
+    MagneticPotential.from_sevennet(soc=True)     # SevenNet-0 backbone, fresh magnetic blocks
+    MagneticPotential.load("model.pt")            # a checkpoint written by ``save``
+
+Training API (used by ``magscreen.potential.train``):
+
+- inputs: :func:`~magscreen.potential.graph.build_graph` (numbers, positions, cell, pbc, moments)
+  and :func:`~magscreen.potential.graph.collate` for several frames;
+- ``model(graph, compute_forces=True, compute_stress=True, create_graph=True)`` returns a dict
+  of per-frame ``energy`` (B,), per-atom ``forces`` (N, 3) and ``magnetic_forces`` (N, 3),
+  per-frame ``stress`` (B, 3, 3), with the autograd graph kept for force and stress losses;
+- ``backbone_parameters()`` / ``magnetic_parameters()`` for freezing or separate learning rates;
+- frozen backbone: ``cache = model.backbone_cache(graph)`` once per frame, then
+  ``model(graph, cache=cache)`` reuses the backbone's node features, energy, forces and stress.
+  Energy and magnetic forces are then exact; forces and stress omit the (small) path through the
+  backbone features, dE_mag/dh . dh/dR, and are exact in the edge geometry of the magnetic blocks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sevenn._keys as KEY
+import torch
+from ase.data import chemical_symbols
+from torch import nn
+
+from magscreen.errors import InputError, ModelDomainError
+from magscreen.potential.backbone import (
+    SevenNetBackbone,
+    sevennet0_config,
+    sevennet0_state_dict,
+    small_backbone_config,
+)
+from magscreen.potential.graph import MagneticGraph
+from magscreen.potential.magnetic import MagneticEnergy, MagneticHyperparameters
+
+__all__ = ["BackboneCache", "MagneticPotential", "DEFAULT_SPECIES"]
+
+DEFAULT_SPECIES: tuple[str, ...] = tuple(chemical_symbols[1:84])
+"""Elements of the small random model: hydrogen to bismuth."""
+
+CHECKPOINT_FORMAT = "magscreen-magnetic-potential"
+CHECKPOINT_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class BackboneCache:
+    """Backbone outputs of a batch, computed once and reused while the backbone is frozen.
+
+    Attributes
+    ----------
+    features
+        Node features, shape (N, feature_dim).
+    energy
+        Backbone energy per frame (eV), shape (B,).
+    forces
+        Backbone forces (eV/Angstrom), shape (N, 3).
+    stress
+        Backbone stress (eV/Angstrom^3), shape (B, 3, 3).
+    """
+
+    features: torch.Tensor
+    energy: torch.Tensor
+    forces: torch.Tensor
+    stress: torch.Tensor
+
+
+class MagneticPotential(nn.Module):
+    """Magnetic equivariant interatomic potential (eV, Angstrom, Bohr magneton).
+
+    Parameters
+    ----------
+    soc
+        Add the spin-orbit terms (single-ion and two-site anisotropy, Dzyaloshinskii-Moriya).
+    seed
+        Seed of the random initial weights.
+    species
+        Elements of the small random backbone.
+    cutoff
+        Cutoff of the small random backbone (Angstrom).
+    channels, lmax, num_layers
+        Size of the small random backbone.
+    magnetic
+        Sizes and scales of the magnetic blocks.
+    backbone_config
+        A full SevenNet network configuration; replaces the small random backbone.
+    backbone_name
+        Name of that configuration, the first part of ``model_version``.
+    """
+
+    def __init__(
+        self,
+        soc: bool = False,
+        seed: int = 0,
+        *,
+        species: tuple[str, ...] = DEFAULT_SPECIES,
+        cutoff: float = 4.0,
+        channels: int = 8,
+        lmax: int = 1,
+        num_layers: int = 2,
+        magnetic: MagneticHyperparameters | None = None,
+        backbone_config: dict[str, Any] | None = None,
+        backbone_name: str = "small",
+    ) -> None:
+        super().__init__()
+        self.soc = bool(soc)
+        self.hyper = magnetic or MagneticHyperparameters()
+        if backbone_config is None:
+            backbone_config = small_backbone_config(tuple(species), cutoff, channels, lmax, num_layers)
+        self.backbone_name = backbone_name
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            self.backbone = SevenNetBackbone(backbone_config)
+            self.magnetic = MagneticEnergy(
+                self.backbone.feature_dim, self.backbone.cutoff, self.soc, self.hyper
+            )
+        self.magnetic_domain: tuple[str, ...] = ()
+
+    @classmethod
+    def from_sevennet(
+        cls,
+        soc: bool = False,
+        seed: int = 0,
+        magnetic: MagneticHyperparameters | None = None,
+        zero_magnetic: bool = True,
+    ) -> MagneticPotential:
+        """SevenNet-0 backbone (weights from the ``sevenn`` wheel) with fresh magnetic blocks.
+
+        Parameters
+        ----------
+        soc
+            Add the spin-orbit terms.
+        seed
+            Seed of the magnetic blocks' initial weights.
+        magnetic
+            Sizes and scales of the magnetic blocks.
+        zero_magnetic
+            Zero the last layer of every magnetic energy head, so the untrained model equals
+            SevenNet-0 for every moment configuration (gradients still reach those layers).
+        """
+        model = cls(
+            soc=soc,
+            seed=seed,
+            magnetic=magnetic,
+            backbone_config=sevennet0_config(),
+            backbone_name="sevennet-0",
+        )
+        model.backbone.layers.load_state_dict(sevennet0_state_dict())
+        if zero_magnetic:
+            with torch.no_grad():
+                for layer in model.magnetic.output_layers():
+                    layer.weight.zero_()
+                    layer.bias.zero_()
+        return model
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def cutoff(self) -> float:
+        """Neighbour cutoff (Angstrom)."""
+        return self.backbone.cutoff
+
+    @property
+    def species(self) -> tuple[str, ...]:
+        """Element symbols the model knows."""
+        return self.backbone.species
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating-point dtype of the weights."""
+        return next(self.parameters()).dtype
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the weights."""
+        return next(self.parameters()).device
+
+    @property
+    def model_version(self) -> str:
+        """``<backbone>-soc|nosoc-<hash>``; the hash is of the weights, so it changes with them."""
+        digest = hashlib.sha256()
+        for name, tensor in sorted(self.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return f"{self.backbone_name}-{'soc' if self.soc else 'nosoc'}-{digest.hexdigest()[:12]}"
+
+    def backbone_parameters(self) -> list[nn.Parameter]:
+        """Parameters of the SevenNet backbone."""
+        return list(self.backbone.parameters())
+
+    def magnetic_parameters(self) -> list[nn.Parameter]:
+        """Parameters of the magnetic blocks."""
+        return list(self.magnetic.parameters())
+
+    def check_species(self, numbers: np.ndarray | torch.Tensor) -> None:
+        """Raise :class:`ModelDomainError` naming the first element the model does not know."""
+        known = set(self.backbone.config[KEY.TYPE_MAP])
+        for z in np.unique(np.asarray(numbers)):
+            if int(z) not in known:
+                raise ModelDomainError(
+                    f"element {chemical_symbols[int(z)]} is not known to model {self.model_version} "
+                    f"(it knows {', '.join(self.species)})"
+                )
+
+    # ------------------------------------------------------------------ evaluation
+
+    def edge_vectors(
+        self, graph: MagneticGraph, positions: torch.Tensor, strain: torch.Tensor | None
+    ) -> torch.Tensor:
+        """r_j - r_i + shift @ cell (Angstrom), with positions and cell under ``strain`` (B, 3, 3)."""
+        cell = graph.cell
+        if strain is not None:
+            symmetric = 0.5 * (strain + strain.transpose(-1, -2))
+            positions = positions + torch.einsum("ni,nij->nj", positions, symmetric[graph.batch])
+            cell = cell + torch.bmm(cell, symmetric)
+        centre, neighbour = graph.edge_index
+        shift = torch.einsum("ei,eij->ej", graph.cell_shifts, cell[graph.batch[centre]])
+        return positions[neighbour] - positions[centre] + shift
+
+    def _per_frame(self, atomic: torch.Tensor, graph: MagneticGraph) -> torch.Tensor:
+        return atomic.new_zeros(atomic.shape[:-1] + (graph.num_graphs,)).index_add(-1, graph.batch, atomic)
+
+    def forward(
+        self,
+        graph: MagneticGraph,
+        *,
+        compute_forces: bool = True,
+        compute_stress: bool = False,
+        compute_magnetic_forces: bool = True,
+        create_graph: bool = False,
+        cache: BackboneCache | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Energy and its derivatives for a batch of graphs.
+
+        Returns
+        -------
+        dict
+            ``energy`` (B,) eV, ``magnetic_energy`` (B,) eV, and as requested ``forces`` (N, 3)
+            eV/Angstrom, ``stress`` (B, 3, 3) eV/Angstrom^3, ``magnetic_forces`` (N, 3) eV/mu_B.
+        """
+        graph = graph.to(self.device, self.dtype)
+        positions = graph.positions.detach().requires_grad_(compute_forces)
+        moments = graph.moments.detach().requires_grad_(compute_magnetic_forces)
+        strain = None
+        if compute_stress:
+            strain = torch.zeros_like(graph.cell).requires_grad_(True)
+        edge_vec = self.edge_vectors(graph, positions, strain)
+        if cache is None:
+            features, atomic_backbone = self.backbone(graph.numbers, graph.edge_index, edge_vec)
+            backbone_energy = self._per_frame(atomic_backbone, graph)
+        else:
+            features, backbone_energy = cache.features, cache.energy
+        magnetic_energy = self._per_frame(self.magnetic(features, graph.edge_index, edge_vec, moments), graph)
+        energy = backbone_energy + magnetic_energy
+        out = {"energy": energy, "magnetic_energy": magnetic_energy}
+        inputs = {"forces": positions, "stress": strain, "magnetic_forces": moments}
+        wanted = {k: v for k, v in inputs.items() if v is not None and v.requires_grad}
+        if wanted:
+            grads = torch.autograd.grad(
+                energy.sum(), list(wanted.values()), create_graph=create_graph, allow_unused=True
+            )
+            for (name, tensor), grad in zip(wanted.items(), grads, strict=True):
+                grad = torch.zeros_like(tensor) if grad is None else grad
+                if name == "stress":
+                    out[name] = grad / graph.volume().clamp_min(1e-12).view(-1, 1, 1)
+                else:
+                    out[name] = -grad
+        if cache is not None:
+            if "forces" in out:
+                out["forces"] = out["forces"] + cache.forces
+            if "stress" in out:
+                out["stress"] = out["stress"] + cache.stress
+        return out
+
+    def backbone_cache(self, graph: MagneticGraph) -> BackboneCache:
+        """Backbone node features, energy, forces and stress of ``graph``, detached (frozen backbone)."""
+        graph = graph.to(self.device, self.dtype)
+        positions = graph.positions.detach().requires_grad_(True)
+        strain = torch.zeros_like(graph.cell).requires_grad_(True)
+        edge_vec = self.edge_vectors(graph, positions, strain)
+        features, atomic = self.backbone(graph.numbers, graph.edge_index, edge_vec)
+        energy = self._per_frame(atomic, graph)
+        grad_pos, grad_strain = torch.autograd.grad(energy.sum(), [positions, strain], allow_unused=True)
+        grad_pos = torch.zeros_like(positions) if grad_pos is None else grad_pos
+        grad_strain = torch.zeros_like(strain) if grad_strain is None else grad_strain
+        return BackboneCache(
+            features=features.detach(),
+            energy=energy.detach(),
+            forces=-grad_pos.detach(),
+            stress=(grad_strain / graph.volume().clamp_min(1e-12).view(-1, 1, 1)).detach(),
+        )
+
+    def evaluate_moments(
+        self,
+        graph: MagneticGraph,
+        moments: torch.Tensor,
+        *,
+        compute_forces: bool = False,
+        chunk_size: int | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Many moment configurations of one structure; backbone and neighbour list evaluated once.
+
+        Parameters
+        ----------
+        graph
+            One structure (``num_graphs == 1``); its own moments are ignored.
+        moments
+            Moment configurations (Bohr magnetons), shape (K, N, 3).
+        compute_forces
+            Also return forces per configuration (one backward pass per configuration).
+        chunk_size
+            Configurations per pass; by default as many as fit about 2e7 numbers per edge tensor.
+
+        Returns
+        -------
+        dict
+            ``energy`` (K,) eV, ``magnetic_forces`` (K, N, 3) eV/mu_B, and ``forces`` (K, N, 3)
+            eV/Angstrom when asked.
+        """
+        if graph.num_graphs != 1:
+            raise ValueError("evaluate_moments takes one structure")
+        graph = graph.to(self.device, self.dtype)
+        moments = torch.as_tensor(moments, dtype=self.dtype, device=self.device)
+        if moments.ndim != 3 or moments.shape[1:] != (graph.num_atoms, 3):
+            raise InputError(
+                f"moments have shape {tuple(moments.shape)}",
+                field="moments",
+                expected=f"shape (K, {graph.num_atoms}, 3)",
+            )
+        positions = graph.positions.detach().requires_grad_(compute_forces)
+        edge_vec = self.edge_vectors(graph, positions, None)
+        features, atomic_backbone = self.backbone(graph.numbers, graph.edge_index, edge_vec)
+        backbone_energy = atomic_backbone.sum()
+        if chunk_size is None:
+            width = self.magnetic.edge_width * 3 * max(1, graph.edge_index.shape[1])
+            chunk_size = max(1, int(2e7 // width))
+        energies, magnetic_forces, forces = [], [], []
+        for start in range(0, moments.shape[0], chunk_size):
+            block = moments[start : start + chunk_size].detach().requires_grad_(True)
+            energy = backbone_energy + self.magnetic(features, graph.edge_index, edge_vec, block).sum(-1)
+            (grad_m,) = torch.autograd.grad(energy.sum(), [block], retain_graph=compute_forces)
+            magnetic_forces.append(-grad_m.detach())
+            energies.append(energy.detach())
+            if compute_forces:
+                for k in range(energy.shape[0]):
+                    (grad_r,) = torch.autograd.grad(energy[k], [positions], retain_graph=True)
+                    forces.append(-grad_r.detach())
+        out = {"energy": torch.cat(energies), "magnetic_forces": torch.cat(magnetic_forces)}
+        if compute_forces:
+            out["forces"] = torch.stack(forces)
+        return out
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Everything needed to rebuild the network (weights excluded)."""
+        return {
+            "soc": self.soc,
+            "backbone_name": self.backbone_name,
+            "backbone_config": self.backbone.config,
+            "magnetic": self.hyper.as_dict(),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write a checkpoint: hyperparameters, species, magnetic domain, version and weights."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "format_version": CHECKPOINT_VERSION,
+                "hyperparameters": self.hyperparameters(),
+                "species": list(self.species),
+                "magnetic_domain": list(self.magnetic_domain),
+                "model_version": self.model_version,
+                "dtype": str(self.dtype).removeprefix("torch."),
+                "state_dict": {k: v.detach().cpu() for k, v in self.state_dict().items()},
+            },
+            path,
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> MagneticPotential:
+        """Read a checkpoint written by :meth:`save`."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(
+                "checkpoint file not found", source=path, expected="a file written by MagneticPotential.save"
+            )
+        try:
+            payload = torch.load(path, map_location=map_location, weights_only=True)
+        except Exception as error:  # a corrupt or foreign file: say which
+            raise InputError(f"cannot read checkpoint ({error})", source=path) from error
+        if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+            raise InputError(
+                "not a magscreen potential checkpoint",
+                source=path,
+                field="format",
+                expected=CHECKPOINT_FORMAT,
+            )
+        hyper = payload["hyperparameters"]
+        model = cls(
+            soc=hyper["soc"],
+            magnetic=MagneticHyperparameters(**hyper["magnetic"]),
+            backbone_config=hyper["backbone_config"],
+            backbone_name=hyper["backbone_name"],
+        ).to(getattr(torch, payload.get("dtype", "float32")))
+        model.load_state_dict(payload["state_dict"])
+        model.magnetic_domain = tuple(payload.get("magnetic_domain", ()))
+        return model.to(map_location)
