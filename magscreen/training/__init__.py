@@ -1,0 +1,1 @@
+"""Training the magnetic potential: config, masked losses, trainer, metrics, data-efficiency study."""

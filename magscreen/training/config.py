@@ -1,0 +1,135 @@
+"""Training configuration: one YAML file per training run, validated by strict pydantic models.
+
+Relative paths (data folders, output folder) are resolved against the folder of the YAML file, so
+``configs/train/nio.yaml`` finds ``../shared/data`` beside the repository wherever it is cloned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from magscreen.errors import InputError
+
+LabelName = Literal["energy", "forces", "magnetic_forces", "stress"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Section):
+    """Where the frames come from and how they are split."""
+
+    format: Literal["auto", "deepmd_spin", "extxyz"] = Field("auto", description="Reader for every path.")
+    train: list[Path] = Field(description="Training data (deepmd spin folders or extended XYZ files).")
+    validation: list[Path] = Field(description="Validation data, held out (never trained on).")
+    max_train_frames: int | None = Field(
+        None, ge=1, description="Use only this many training frames, drawn with the run's seed."
+    )
+    zero_moments: bool = Field(
+        False,
+        description="Set every moment to zero (the non-magnetic baseline: what a universal potential sees).",
+    )
+
+
+class ModelConfig(_Section):
+    """Which network to train."""
+
+    init: Literal["sevennet0", "scratch"] = Field(
+        "sevennet0", description="'sevennet0': pretrained backbone; 'scratch': the same architecture, random."
+    )
+    soc: bool = Field(False, description="Spin-orbit terms in the magnetic blocks.")
+    small: bool = Field(False, description="Small random architecture (tests only); implies init 'scratch'.")
+
+
+class LossWeights(_Section):
+    """Weights of the loss terms; each term is a mean square error divided by its label variance."""
+
+    energy: float = Field(1.0, ge=0, description="Energy per atom.")
+    forces: float = Field(1.0, ge=0, description="Forces.")
+    magnetic_forces: float = Field(1.0, ge=0, description="Magnetic forces on atoms that carry a moment.")
+    stress: float = Field(1.0, ge=0, description="Stress.")
+
+
+class StageConfig(_Section):
+    """One training stage: a number of epochs with one optimiser setting."""
+
+    name: str = Field(description="Label of the stage in logs and checkpoints.")
+    epochs: int = Field(ge=1, description="Epochs in this stage.")
+    lr: float = Field(gt=0, description="Learning rate of the magnetic blocks (Adam).")
+    backbone: Literal["frozen", "trainable"] = Field(
+        "frozen", description="'frozen': backbone fixed, node features cached; 'trainable': fine-tuned."
+    )
+    backbone_lr_factor: float = Field(
+        0.1, gt=0, description="Backbone learning rate as a fraction of ``lr`` (stage 'trainable')."
+    )
+    losses: list[LabelName] = Field(
+        default_factory=lambda: ["energy", "magnetic_forces"],
+        description="Loss terms of this stage (a frozen backbone allows energy and magnetic_forces only).",
+    )
+    batch_size: int = Field(4, ge=1, description="Frames per optimiser step.")
+    lr_decay: float = Field(
+        1.0, gt=0, le=1, description="Learning rate multiplied by this after every epoch of the stage."
+    )
+
+
+class TrainConfig(_Section):
+    """A training run."""
+
+    seed: int = Field(description="Seed of weight initialisation and frame shuffling (recorded).")
+    output: Path = Field(description="Run folder: checkpoints, log, learning curve.")
+    data: DataConfig
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    loss: LossWeights = Field(default_factory=LossWeights)
+    stages: list[StageConfig] = Field(min_length=1, description="Stages, run in order.")
+    ema_decay: float = Field(
+        0.99, ge=0, lt=1, description="Decay of the exponential moving average of weights."
+    )
+    dtype: Literal["float32", "float64"] = Field("float64", description="Floating-point type of training.")
+
+
+def _resolve(path: Path, base: Path) -> Path:
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def load_train_config(path: str | Path) -> TrainConfig:
+    """Read and validate a training config; relative paths become absolute (from the file's folder).
+
+    Raises
+    ------
+    InputError
+        Missing file, invalid YAML, unknown key, wrong type or range; names the file and key path.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", source=path, expected="a training config in YAML")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", source=path) from exc
+    if not isinstance(raw, dict):
+        raise InputError("not a mapping", source=path, expected="a mapping of sections at top level")
+    try:
+        config = TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key_path = ".".join(str(part) for part in error["loc"])
+        raise InputError(error["msg"], source=path, field=key_path) from None
+    for index, stage in enumerate(config.stages):
+        extra = set(stage.losses) - {"energy", "magnetic_forces"}
+        if stage.backbone == "frozen" and extra:
+            raise InputError(
+                f"losses {sorted(extra)} need position derivatives through the backbone",
+                source=path,
+                field=f"stages.{index}.losses",
+                expected="energy and magnetic_forces with a frozen backbone",
+            )
+    base = path.parent.resolve()
+    config.output = _resolve(config.output, base)
+    config.data.train = [_resolve(p, base) for p in config.data.train]
+    config.data.validation = [_resolve(p, base) for p in config.data.validation]
+    return config

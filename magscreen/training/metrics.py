@@ -1,0 +1,51 @@
+"""Validation errors of any predictor (the network or a baseline) on labelled frames."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from magscreen.potential.data import Frame
+
+Predictor = Callable[[Frame], tuple[float, np.ndarray, np.ndarray]]
+"""Frame -> (energy eV, forces eV/Angstrom (N, 3), magnetic forces eV/mu_B (N, 3))."""
+
+UNITS = {"energy": "meV/atom", "forces": "meV/A", "magnetic_forces": "meV/mu_B"}
+
+
+def errors(predictions: Sequence[tuple[float, np.ndarray, np.ndarray]], frames: Sequence[Frame]) -> dict:
+    """Mean absolute and root-mean-square errors in meV units (see :data:`UNITS`).
+
+    Energy per atom; forces per Cartesian component over all atoms; magnetic forces per component
+    over the atoms that carry a moment. Frames without a label are skipped for that label.
+
+    Returns
+    -------
+    dict
+        ``{label: {"mae": ..., "rmse": ..., "n": number of values}}``.
+    """
+    collected: dict[str, list[np.ndarray]] = {name: [] for name in UNITS}
+    for (energy, forces, magnetic_forces), frame in zip(predictions, frames, strict=True):
+        if frame.energy is not None:
+            collected["energy"].append(np.atleast_1d((energy - frame.energy) / frame.n_atoms))
+        if frame.forces is not None:
+            collected["forces"].append((forces - frame.forces).ravel())
+        if frame.magnetic_forces is not None:
+            carrying = np.linalg.norm(frame.moments, axis=1) > 0
+            collected["magnetic_forces"].append((magnetic_forces - frame.magnetic_forces)[carrying].ravel())
+    out = {}
+    for name, chunks in collected.items():
+        if chunks:
+            values = 1e3 * np.concatenate(chunks)
+            out[name] = {
+                "mae": float(np.abs(values).mean()),
+                "rmse": float(np.sqrt((values**2).mean())),
+                "n": int(values.size),
+            }
+    return out
+
+
+def evaluate(predict: Predictor, frames: Sequence[Frame]) -> dict:
+    """:func:`errors` of ``predict`` on ``frames``."""
+    return errors([predict(frame) for frame in frames], frames)

@@ -1,0 +1,480 @@
+"""The training loop: stages, masked losses, EMA, per-epoch checkpoints, resume, best-on-validation.
+
+Run folder (``config.output``):
+
+- ``last.pt``: full training state after the latest epoch (weights, EMA, optimiser, history);
+  a killed run resumes from it;
+- ``best.pt``: the EMA weights with the lowest validation score so far, as a
+  :meth:`MagneticPotential.save` checkpoint (loadable by ``MagneticCalculator``);
+- ``history.json``: one record per epoch; ``learning_curve.png``: the same, plotted;
+- ``metrics.json``: validation errors of ``best.pt`` at the end (meV units, see
+  :mod:`magscreen.training.metrics`).
+
+Validation score (for ``best.pt``): ``w_E * MSE(E/N) / var(E/N) + w_H * MSE(H) / var(H)`` on the
+validation frames, the two terms every stage can evaluate cheaply. Forces are reported, not used
+for selection (the NiO force labels are mostly noise).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from ase.data import atomic_numbers, chemical_symbols
+from tqdm.auto import tqdm
+
+from magscreen.errors import InputError
+from magscreen.potential.data import Frame, check_elements, read_frames, require_frames
+from magscreen.potential.graph import MagneticGraph, build_graph, collate
+from magscreen.potential.model import BackboneCache, MagneticPotential
+from magscreen.training.config import StageConfig, TrainConfig
+from magscreen.training.ema import ExponentialMovingAverage
+from magscreen.training.labels import LabelBatch, collate_labels, masked_loss, squared_errors
+from magscreen.training.metrics import errors
+from magscreen.training.plots import plot_learning_curve
+
+STATE_FORMAT = "magscreen-training-state"
+SCORE_TERMS = ("energy", "magnetic_forces")
+
+
+def load_frames(paths: Sequence[Path], fmt: str, *, split: str, source: str | Path) -> list[Frame]:
+    """Frames of every path of one split; an empty split is an error naming the config key."""
+    frames = [frame for path in paths for frame in read_frames(path, fmt)]
+    require_frames(frames, split=split, source=source)
+    return frames
+
+
+def without_moments(frames: Sequence[Frame]) -> list[Frame]:
+    """The same frames with every moment set to zero (inputs only; labels kept)."""
+    return [
+        Frame(
+            **{
+                **{name: getattr(f, name) for name in f.__dataclass_fields__},
+                "moments": np.zeros_like(f.moments),
+            }
+        )
+        for f in frames
+    ]
+
+
+def build_model(config: TrainConfig) -> MagneticPotential:
+    """The network named by ``config.model``, in the configured dtype."""
+    dtype = getattr(torch, config.dtype)
+    spec = config.model
+    if spec.small:
+        model = MagneticPotential(soc=spec.soc, seed=config.seed)
+    elif spec.init == "sevennet0":
+        model = MagneticPotential.from_sevennet(soc=spec.soc, seed=config.seed)
+    else:
+        from magscreen.potential.backbone import sevennet0_config
+
+        model = MagneticPotential(
+            soc=spec.soc, seed=config.seed, backbone_config=sevennet0_config(), backbone_name="scratch"
+        )
+    return model.to(dtype)
+
+
+def composition_matrix(frames: Sequence[Frame], elements: Sequence[str]) -> np.ndarray:
+    """Atoms of each element per frame, shape (frames, elements)."""
+    index = {atomic_numbers[e]: k for k, e in enumerate(elements)}
+    counts = np.zeros((len(frames), len(elements)))
+    for row, frame in enumerate(frames):
+        for z in frame.numbers:
+            counts[row, index[int(z)]] += 1
+    return counts
+
+
+def fit_reference_energies(frames: Sequence[Frame], predicted: np.ndarray) -> tuple[dict[str, float], int]:
+    """Per-element energy shifts (eV/atom) that best close ``E_label - E_predicted`` (least squares).
+
+    The minimum-norm solution is returned: with one composition (NiO) only the sum over the
+    formula is determined, and it is split evenly between the elements.
+
+    Returns
+    -------
+    shifts
+        Element -> shift (eV/atom).
+    rank
+        Rank of the composition matrix (fewer than the number of elements means degenerate).
+    """
+    labelled = [k for k, f in enumerate(frames) if f.energy is not None]
+    if not labelled:
+        return {}, 0
+    elements = sorted({chemical_symbols[z] for f in frames for z in f.numbers})
+    counts = composition_matrix([frames[k] for k in labelled], elements)
+    residual = np.array([frames[k].energy for k in labelled]) - predicted[labelled]
+    solution, _, rank, _ = np.linalg.lstsq(counts, residual, rcond=None)
+    return dict(zip(elements, map(float, solution), strict=True)), int(rank)
+
+
+def label_variances(frames: Sequence[Frame]) -> dict[str, float]:
+    """Scale of each label type over ``frames``, for the dimensionless loss.
+
+    Energy: variance of E/N after removing per-element reference energies (least squares);
+    forces, magnetic forces (atoms with a moment), stress: mean square of the components.
+    Labels no frame carries get 1.
+    """
+    out = {name: 1.0 for name in ("energy", "forces", "magnetic_forces", "stress")}
+    energy_frames = [f for f in frames if f.energy is not None]
+    if len(energy_frames) > 1:
+        elements = sorted({chemical_symbols[z] for f in energy_frames for z in f.numbers})
+        counts = composition_matrix(energy_frames, elements)
+        energies = np.array([f.energy for f in energy_frames])
+        solution, *_ = np.linalg.lstsq(counts, energies, rcond=None)
+        out["energy"] = float(np.var((energies - counts @ solution) / counts.sum(1))) or 1.0
+    for name in ("forces", "stress"):
+        values = [getattr(f, name).ravel() for f in frames if getattr(f, name) is not None]
+        if values:
+            out[name] = float(np.mean(np.concatenate(values) ** 2)) or 1.0
+    magnetic = [
+        f.magnetic_forces[np.linalg.norm(f.moments, axis=1) > 0].ravel()
+        for f in frames
+        if f.magnetic_forces is not None
+    ]
+    if magnetic:
+        out["magnetic_forces"] = float(np.mean(np.concatenate(magnetic) ** 2)) or 1.0
+    return out
+
+
+def collate_caches(caches: Sequence[BackboneCache]) -> BackboneCache:
+    """Join per-frame backbone caches in batch order."""
+    return BackboneCache(
+        features=torch.cat([c.features for c in caches]),
+        energy=torch.cat([c.energy for c in caches]),
+        forces=torch.cat([c.forces for c in caches]),
+        stress=torch.cat([c.stress for c in caches]),
+    )
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced."""
+
+    best: Path
+    metrics: dict
+    history: list[dict]
+
+
+class Trainer:
+    """Train a :class:`MagneticPotential` as a :class:`TrainConfig` describes.
+
+    Parameters
+    ----------
+    config
+        The run, with absolute paths (see :func:`~magscreen.training.config.load_train_config`).
+    source
+        The config file, named in error messages.
+    progress
+        Show tqdm progress bars with live losses.
+    """
+
+    def __init__(self, config: TrainConfig, source: str | Path = "config", progress: bool = True) -> None:
+        self.config = config
+        self.source = str(source)
+        self.progress = progress
+        self.output = Path(config.output)
+        self.dtype = getattr(torch, config.dtype)
+        data = config.data
+        self.train_frames = load_frames(data.train, data.format, split="train", source=source)
+        self.validation_frames = load_frames(data.validation, data.format, split="validation", source=source)
+        if data.max_train_frames is not None and data.max_train_frames < len(self.train_frames):
+            chosen = np.random.default_rng(config.seed).choice(
+                len(self.train_frames), data.max_train_frames, replace=False
+            )
+            self.train_frames = [self.train_frames[k] for k in sorted(chosen)]
+        if data.zero_moments:
+            self.train_frames = without_moments(self.train_frames)
+            self.validation_frames = without_moments(self.validation_frames)
+        torch.manual_seed(config.seed)
+        self.model = build_model(config)
+        check_elements(
+            self.train_frames + self.validation_frames, self.model.species, model=self.model.backbone_name
+        )
+        self.model.magnetic_domain = tuple(
+            sorted(set().union(*(f.magnetic_elements for f in self.train_frames)))
+        )
+        self._trainable_backbone = [p for p in self.model.backbone_parameters() if p.requires_grad]
+        self.train_graphs = [self._graph(f) for f in self.train_frames]
+        self.validation_graphs = [self._graph(f) for f in self.validation_frames]
+        self.variances = label_variances(self.train_frames)
+        self.ema = ExponentialMovingAverage(self.model, config.ema_decay)
+        self.history: list[dict] = []
+        self.best_score = float("inf")
+        self.position = (0, 0)  # (stage, epoch) to run next
+        self.references: dict[str, float] = {}
+        self._caches: dict[str, list[BackboneCache]] = {}
+        self._optimizer_state: dict | None = None
+
+    # ------------------------------------------------------------------ set-up
+
+    def _graph(self, frame: Frame) -> MagneticGraph:
+        return build_graph(
+            frame.numbers,
+            frame.positions,
+            frame.cell,
+            frame.pbc,
+            frame.moments,
+            cutoff=self.model.cutoff,
+            dtype=self.dtype,
+        )
+
+    def _energies(self, graphs: Sequence[MagneticGraph]) -> np.ndarray:
+        with torch.no_grad():
+            return np.array(
+                [
+                    float(self.model(g, compute_forces=False, compute_magnetic_forces=False)["energy"][0])
+                    for g in graphs
+                ]
+            )
+
+    def refit_references(self) -> None:
+        """Shift the backbone's per-element energies by the least-squares residual on the training set."""
+        shifts, rank = fit_reference_energies(self.train_frames, self._energies(self.train_graphs))
+        rescale = self.model.backbone.layers["rescale_atomic_energy"]
+        with torch.no_grad():
+            for element, shift in shifts.items():
+                rescale.shift[int(self.model.backbone.species_index[atomic_numbers[element]])] += shift
+        self.ema = ExponentialMovingAverage(self.model, self.config.ema_decay)
+        self.references = {"shifts_eV_per_atom": shifts, "composition_rank": rank, "elements": len(shifts)}
+
+    # ------------------------------------------------------------------ state
+
+    def state(self) -> dict:
+        """Everything needed to continue the run exactly."""
+        return {
+            "format": STATE_FORMAT,
+            "config": self.config.model_dump(mode="json"),
+            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            "ema": self.ema.state_dict(),
+            "optimizer": self._optimizer_state,
+            "position": self.position,
+            "history": self.history,
+            "best_score": self.best_score,
+            "references": self.references,
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def _save_state(self) -> None:
+        self.output.mkdir(parents=True, exist_ok=True)
+        temporary = self.output / "last.pt.tmp"
+        torch.save(self.state(), temporary)
+        os.replace(temporary, self.output / "last.pt")
+
+    def resume(self) -> bool:
+        """Load ``last.pt`` from the run folder if it exists; return whether it did."""
+        path = self.output / "last.pt"
+        if not path.is_file():
+            return False
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        if state.get("format") != STATE_FORMAT:
+            raise InputError("not a training state", source=path, field="format", expected=STATE_FORMAT)
+        if state["config"] != self.config.model_dump(mode="json"):
+            raise InputError(
+                "the run folder holds a run with a different config",
+                source=path,
+                field="config",
+                expected=f"the config of that run, or a new output folder instead of {self.output}",
+            )
+        self.model.load_state_dict(state["model"])
+        self.ema.load_state_dict(state["ema"])
+        self._optimizer_state = state["optimizer"]
+        self.position = tuple(state["position"])
+        self.history = state["history"]
+        self.best_score = state["best_score"]
+        self.references = state["references"]
+        torch.set_rng_state(state["torch_rng"])
+        return True
+
+    # ------------------------------------------------------------------ evaluation
+
+    def _caches_for(self, split: str) -> list[BackboneCache]:
+        if split not in self._caches:
+            graphs = self.train_graphs if split == "train" else self.validation_graphs
+            bar = tqdm(graphs, desc=f"backbone features ({split})", disable=not self.progress, leave=False)
+            self._caches[split] = [self.model.backbone_cache(g) for g in bar]
+        return self._caches[split]
+
+    def _predict(self, indices: Sequence[int], split: str, stage: StageConfig | None, training: bool) -> dict:
+        graphs = self.train_graphs if split == "train" else self.validation_graphs
+        graph = collate([graphs[k] for k in indices])
+        losses = set(stage.losses) if stage is not None else set(SCORE_TERMS)
+        frozen = stage is None or stage.backbone == "frozen"
+        if frozen:
+            caches = self._caches_for(split)
+            return self.model(
+                graph,
+                cache=collate_caches([caches[k] for k in indices]),
+                compute_forces=False,
+                create_graph=training,
+            )
+        return self.model(
+            graph,
+            compute_forces="forces" in losses,
+            compute_stress="stress" in losses,
+            create_graph=training,
+        )
+
+    def validation_score(self) -> tuple[float, dict[str, float]]:
+        """Score of the current weights on the validation set, and MSE per term (label units^2)."""
+        frames = self.validation_frames
+        totals = {name: [0.0, 0] for name in SCORE_TERMS}
+        for start in range(0, len(frames), 8):
+            indices = list(range(start, min(start + 8, len(frames))))
+            prediction = self._predict(indices, "validation", None, training=False)
+            labels = collate_labels([frames[k] for k in indices], self.dtype)
+            for name, (total, count) in squared_errors(prediction, labels, SCORE_TERMS).items():
+                totals[name][0] += float(total.detach())
+                totals[name][1] += count
+        weights = self.config.loss.model_dump()
+        mse = {name: total / count for name, (total, count) in totals.items() if count}
+        score = sum(weights[name] * value / self.variances[name] for name, value in mse.items())
+        return score, mse
+
+    def predictor(self):
+        """Frame -> (energy, forces, magnetic forces) of the current weights, full forward."""
+
+        def predict(frame: Frame) -> tuple[float, np.ndarray, np.ndarray]:
+            out = self.model(self._graph(frame), compute_forces=True)
+            return (
+                float(out["energy"][0].detach()),
+                out["forces"].detach().numpy().astype(float),
+                out["magnetic_forces"].detach().numpy().astype(float),
+            )
+
+        return predict
+
+    # ------------------------------------------------------------------ training
+
+    def _optimizer(self, stage: StageConfig, epoch: int) -> torch.optim.Optimizer:
+        frozen = stage.backbone == "frozen"
+        for p in self._trainable_backbone:
+            p.requires_grad_(not frozen)
+        lr = stage.lr * stage.lr_decay**epoch
+        groups = [{"params": self.model.magnetic_parameters(), "lr": lr}]
+        if not frozen:
+            groups.append({"params": self._trainable_backbone, "lr": lr * stage.backbone_lr_factor})
+        optimizer = torch.optim.Adam(groups)
+        if self._optimizer_state is not None:
+            optimizer.load_state_dict(self._optimizer_state)
+            for group, base in zip(optimizer.param_groups, groups, strict=True):
+                group["lr"] = base["lr"]
+        return optimizer
+
+    def _epoch(self, stage_index: int, epoch: int, optimizer: torch.optim.Optimizer) -> dict[str, float]:
+        stage = self.config.stages[stage_index]
+        weights = {name: getattr(self.config.loss, name) for name in stage.losses}
+        order = np.random.default_rng([self.config.seed, stage_index, epoch]).permutation(
+            len(self.train_frames)
+        )
+        batches = [order[k : k + stage.batch_size] for k in range(0, len(order), stage.batch_size)]
+        sums = {name: [0.0, 0] for name in stage.losses}
+        loss_sum = 0.0
+        bar = tqdm(
+            batches,
+            desc=f"{stage.name} epoch {epoch + 1}/{stage.epochs}",
+            disable=not self.progress,
+            leave=False,
+        )
+        for batch in bar:
+            frames = [self.train_frames[k] for k in batch]
+            labels: LabelBatch = collate_labels(frames, self.dtype)
+            prediction = self._predict(list(batch), "train", stage, training=True)
+            loss, mse = masked_loss(prediction, labels, weights, self.variances)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            self.ema.update(self.model)
+            loss_sum += float(loss.detach()) * len(batch)
+            for name, value in mse.items():
+                if not np.isnan(value):
+                    sums[name][0] += value * len(batch)
+                    sums[name][1] += len(batch)
+            bar.set_postfix(
+                loss=f"{float(loss.detach()):.3g}",
+                **{_short(n): f"{1e3 * np.sqrt(v):.3g}" for n, v in mse.items() if not np.isnan(v)},
+            )
+        record = {"train_loss": loss_sum / len(order)}
+        record.update({f"train_rmse_{n}": 1e3 * np.sqrt(t / c) for n, (t, c) in sums.items() if c})
+        return record
+
+    def run(self, resume: bool = True) -> TrainResult:
+        """Train through every stage (continuing from ``last.pt`` when ``resume``), then evaluate best."""
+        if not (resume and self.resume()):
+            self.refit_references()
+        start_stage, start_epoch = self.position
+        for stage_index in range(start_stage, len(self.config.stages)):
+            stage = self.config.stages[stage_index]
+            first = start_epoch if stage_index == start_stage else 0
+            for epoch in range(first, stage.epochs):
+                tic = time.perf_counter()
+                optimizer = self._optimizer(stage, epoch)
+                record = self._epoch(stage_index, epoch, optimizer)
+                self._optimizer_state = optimizer.state_dict()
+                if stage.backbone == "trainable":
+                    self._caches.clear()  # backbone features changed
+                self.ema.swap(self.model)
+                score, mse = self.validation_score()
+                if score < self.best_score:
+                    self.best_score = score
+                    self.model.save(self.output / "best.pt")
+                self.ema.swap(self.model)
+                if stage.backbone == "trainable":
+                    self._caches.clear()
+                record.update(
+                    stage=stage.name,
+                    epoch=len(self.history) + 1,
+                    validation_score=score,
+                    **{f"validation_rmse_{n}": 1e3 * np.sqrt(v) for n, v in mse.items()},
+                    seconds=time.perf_counter() - tic,
+                )
+                self.history.append(record)
+                self.position = (stage_index, epoch + 1) if epoch + 1 < stage.epochs else (stage_index + 1, 0)
+                if self.position[1] == 0:
+                    self._optimizer_state = None  # a new stage starts a new optimiser
+                self._save_state()
+                self._write_history()
+                if self.progress:
+                    tqdm.write(_summary(record))
+        return self.finish()
+
+    def _write_history(self) -> None:
+        (self.output / "history.json").write_text(json.dumps(self.history, indent=1))
+        plot_learning_curve(self.history, self.output / "learning_curve.png")
+
+    def finish(self) -> TrainResult:
+        """Validation errors (E, F, H; meV units) of ``best.pt``, written to ``metrics.json``."""
+        best = self.output / "best.pt"
+        model = MagneticPotential.load(best).to(self.dtype)
+        self.model = model
+        frames = self.validation_frames
+        bar = tqdm(frames, desc="validation (best.pt)", disable=not self.progress, leave=False)
+        predict = self.predictor()
+        metrics = {
+            "validation": errors([predict(f) for f in bar], frames),
+            "n_train": len(self.train_frames),
+            "n_validation": len(frames),
+            "seed": self.config.seed,
+            "model_version": model.model_version,
+            "magnetic_domain": list(model.magnetic_domain),
+            "reference_energies": self.references,
+        }
+        (self.output / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        return TrainResult(best=best, metrics=metrics, history=self.history)
+
+
+def _short(name: str) -> str:
+    return {"energy": "E", "forces": "F", "magnetic_forces": "H", "stress": "S"}[name]
+
+
+def _summary(record: dict) -> str:
+    parts = [f"{record['stage']} epoch {record['epoch']}: loss {record['train_loss']:.4g}"]
+    for key, value in record.items():
+        if key.startswith("validation_rmse_"):
+            parts.append(f"val RMSE {_short(key.removeprefix('validation_rmse_'))} {value:.4g}")
+    return ", ".join(parts) + f" ({record['seconds']:.0f} s)"
