@@ -1,0 +1,23 @@
+"""Fixtures: small random models (float64, soc off and on) and a distorted four-atom crystal."""
+
+from __future__ import annotations
+
+import pytest
+from ase import Atoms
+from potential_helpers import crystal
+
+from magscreen.potential import MagneticPotential
+
+SPECIES = ("O", "Fe", "Ni")
+
+
+@pytest.fixture(scope="session", params=[False, True], ids=["soc_off", "soc_on"])
+def model(request) -> MagneticPotential:
+    """Small random potential with parity on, in float64."""
+    return MagneticPotential(soc=request.param, seed=7, species=SPECIES).double()
+
+
+@pytest.fixture
+def atoms() -> Atoms:
+    """Strained, rattled four-atom cell with random non-collinear moments."""
+    return crystal()

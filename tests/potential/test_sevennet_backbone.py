@@ -1,0 +1,34 @@
+"""The pretrained backbone is SevenNet-0: same energy, forces and stress as sevenn's own calculator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from magscreen.potential import MagneticCalculator, MagneticPotential
+from magscreen.potential.backbone import SEVENNET0_CHECKPOINT
+
+
+@pytest.fixture(scope="module")
+def pretrained() -> MagneticPotential:
+    return MagneticPotential.from_sevennet(soc=True)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_from_sevennet_reproduces_sevennet_calculator(pretrained):
+    """With m = 0 (and with any m, while the magnetic heads are zero) E, F, sigma equal SevenNet-0's."""
+    from sevenn.calculator import SevenNetCalculator
+
+    atoms = bulk("NaCl", "rocksalt", a=5.64, cubic=True)
+    atoms.rattle(0.05, seed=2)
+    reference = atoms.copy()
+    reference.calc = SevenNetCalculator(str(SEVENNET0_CHECKPOINT), device="cpu")
+    atoms.calc = MagneticCalculator(pretrained)
+    assert atoms.get_potential_energy() == pytest.approx(reference.get_potential_energy(), abs=1e-4)
+    np.testing.assert_allclose(atoms.get_forces(), reference.get_forces(), atol=1e-5)
+    np.testing.assert_allclose(atoms.get_stress(), reference.get_stress(), atol=1e-6)
+
+    atoms.set_initial_magnetic_moments(np.random.default_rng(0).normal(size=(len(atoms), 3)))
+    assert atoms.get_potential_energy() == pytest.approx(reference.get_potential_energy(), abs=1e-4)
+    assert pretrained.cutoff == 5.0 and len(pretrained.species) == 89 and not pretrained.backbone.is_parity
