@@ -36,7 +36,7 @@ class CandidateFilters(_Section):
     """Which candidates of the source enter the campaign."""
 
     elements: list[str] | None = Field(
-        None, description="Keep candidates that contain at least one of these elements (symbols)."
+        None, description="Keep candidates that contain all of these elements (Materials Project semantics)."
     )
     max_atoms: int | None = Field(None, ge=1, description="Largest cell of a candidate (atoms).")
     energy_above_hull: float | None = Field(

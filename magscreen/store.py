@@ -26,7 +26,7 @@ from pathlib import Path
 from jobflow import JobStore
 from maggma.core import Sort, Store
 from maggma.stores import MemoryStore, MongoStore
-from monty.json import jsanitize
+from monty.json import MSONable, jsanitize
 from pymongo.errors import PyMongoError
 
 from magscreen.config import StoreConfig
@@ -211,7 +211,7 @@ COLLECTIONS = {
 
 
 @dataclass
-class CampaignStores:
+class CampaignStores(MSONable):
     """The stores of one campaign database (all MSONable, so jobs on cluster workers can use them)."""
 
     orderings: Store

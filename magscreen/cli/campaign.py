@@ -1,0 +1,310 @@
+"""Campaign commands: ``run``, ``status``, ``query`` and ``report``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from magscreen.cli import app
+from magscreen.config import StoreConfig, load_config
+from magscreen.errors import MagscreenError
+from magscreen.store import COLLECTIONS, CampaignStores, build_stores
+
+console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Campaign config whose store to use.")
+]
+DbOption = Annotated[
+    str,
+    typer.Option("--db", help="Embedded store folder, or a mongodb:// URI (ignored with --config)."),
+]
+
+#: Fields shown when ``query`` is given no ``--fields``.
+DEFAULT_FIELDS = {
+    "candidates": [
+        "candidate_id",
+        "formula",
+        "ground_state_label",
+        "gap_meV",
+        "confidence.in_magnetic_domain",
+        "experimental_ordering",
+    ],
+    "orderings": [
+        "candidate_id",
+        "formula",
+        "label",
+        "relative_energy_meV",
+        "total_magnetization",
+        "converged",
+    ],
+    "campaigns": ["name", "model_version", "n_orderings", "n_orderings_computed", "n_orderings_skipped"],
+    "validations": ["candidate_id", "ordering_label", "engine", "energy_per_magnetic_atom_eV", "converged"],
+    "outputs": ["uuid", "index", "name"],
+}
+
+
+def _fail(error: Exception) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {error}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def _open_stores(config: Path | None, db: str) -> CampaignStores:
+    """Stores of a config's ``store`` section, or of ``--db`` (folder or mongodb:// URI)."""
+    if config is not None:
+        store_config = load_config(config).store
+    elif db.startswith(("mongodb://", "mongodb+srv://")):
+        store_config = StoreConfig(kind="mongodb", uri=db)
+    else:
+        store_config = StoreConfig(kind="embedded", path=Path(db))
+    return build_stores(store_config)
+
+
+class _ProgressBars:
+    """Rich progress bars fed by the jobs' progress events."""
+
+    def __init__(self, progress: Progress, n_candidates: int) -> None:
+        self.progress = progress
+        self.candidates = progress.add_task("candidates", total=n_candidates)
+        self.orderings = progress.add_task("orderings", total=0)
+        self.skipped = 0
+
+    def __call__(self, event: str, **info: Any) -> None:
+        if event == "orderings":
+            total = self.progress.tasks[self.orderings].total or 0
+            self.progress.update(self.orderings, total=total + info["n"])
+        elif event == "ordering":
+            self.skipped += bool(info["skipped"])
+            self.progress.update(
+                self.orderings,
+                advance=1,
+                description=f"orderings ({info['candidate_id']} {info['label']}; {self.skipped} skipped)",
+            )
+        elif event == "candidate":
+            self.progress.update(
+                self.candidates, advance=1, description=f"candidates ({info['candidate_id']})"
+            )
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="Campaign config (YAML).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run, run nothing.")] = False,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", help="Report folder [default: magscreen-report/<name>].")
+    ] = None,
+) -> None:
+    """Run a screening campaign; what the store already holds is skipped."""
+    import logging
+    import warnings
+
+    from jobflow import run_locally
+
+    from magscreen.flows.campaign import CampaignMaker
+    from magscreen.flows.candidates import load_candidates
+    from magscreen.jobs.progress import listening
+    from magscreen.report import write_report
+    from magscreen.schemas import CampaignDoc
+
+    try:
+        cfg = load_config(config)
+        candidates = load_candidates(cfg.candidates)
+        stores = build_stores(cfg.store, check=not dry_run)
+    except MagscreenError as error:
+        raise _fail(error) from None
+    console.print(
+        f"campaign [bold]{cfg.name}[/]: {len(candidates)} candidates from {cfg.candidates.source}, "
+        f"calculator {cfg.relax.calculator}, store {stores.location}",
+        highlight=False,
+    )
+    if dry_run:
+        console.print("candidates: " + ", ".join(f"{c.candidate_id} ({c.formula})" for c in candidates))
+        console.print("dry run: nothing computed")
+        return
+    maker = CampaignMaker.from_config(cfg)
+    flow = maker.make(candidates, stores=stores, config=cfg.model_dump(mode="json", by_alias=True))
+    stores.outputs.remove_docs({})  # jobflow outputs of the previous local run
+    logging.getLogger("jobflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console) as progress, listening(_ProgressBars(progress, len(candidates))):
+        run_locally(flow, store=stores.job_store(), log=False)
+    found = stores.campaigns.query_one({"name": cfg.name})
+    if found is None:
+        raise _fail(RuntimeError(f"campaign {cfg.name} did not finish; see the errors above"))
+    doc = CampaignDoc(**found)
+    console.print(
+        f"orderings: {doc.n_orderings_computed} computed, {doc.n_orderings_skipped} skipped "
+        f"(already in the store); candidates ranked: {len(doc.candidate_ids)}",
+        highlight=False,
+    )
+    if doc.validation_engine != "none":
+        console.print(
+            f"{doc.validation_engine} validations: {doc.n_validations_computed} run, "
+            f"{doc.n_validations_skipped} skipped",
+            highlight=False,
+        )
+    for candidate_id, reason in doc.failed_candidates.items():
+        console.print(f"[yellow]not screened[/] {candidate_id}: {reason}", highlight=False)
+    page, _ = write_report(stores, report_dir or Path("magscreen-report") / cfg.name, campaign=cfg.name)
+    typer.echo(f"results: {stores.location}")
+    typer.echo(f"report:  {page.resolve()}")
+    typer.echo(f'query:   magscreen query \'{{"ground_state_label": "AFM-II"}}\' -c {config}')
+
+
+@app.command()
+def status(config: ConfigOption = None, db: DbOption = "magscreen-db") -> None:
+    """Show the campaigns in a store and how many documents it holds."""
+    try:
+        stores = _open_stores(config, db)
+    except MagscreenError as error:
+        raise _fail(error) from None
+    out = Console()
+    out.print(f"store: {stores.location}", highlight=False)
+    counts = Table(title="documents")
+    counts.add_column("collection")
+    counts.add_column("documents", justify="right")
+    for name in COLLECTIONS:
+        counts.add_row(name, str(getattr(stores, name).count()))
+    out.print(counts)
+    campaigns = Table(title="campaigns")
+    for column in (
+        "name",
+        "model",
+        "candidates",
+        "failed",
+        "orderings",
+        "computed",
+        "skipped",
+        "completed (UTC)",
+    ):
+        campaigns.add_column(column)
+    for doc in stores.campaigns.query(sort={"completed_at": -1}):
+        campaigns.add_row(
+            doc["name"],
+            doc["model_version"],
+            str(len(doc["candidate_ids"])),
+            str(len(doc["failed_candidates"])),
+            str(doc["n_orderings"]),
+            str(doc["n_orderings_computed"]),
+            str(doc["n_orderings_skipped"]),
+            str(doc["completed_at"])[:19],
+        )
+    out.print(campaigns)
+
+
+def _get(doc: dict, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if isinstance(doc, list) and part.isdigit():
+            doc = doc[int(part)] if int(part) < len(doc) else None
+        elif isinstance(doc, dict):
+            doc = doc.get(part)
+        else:
+            return None
+    return doc
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return "" if value is None else str(value)
+
+
+@app.command()
+def query(
+    criteria: Annotated[
+        str, typer.Argument(help='MongoDB filter as JSON, e.g. \'{"ground_state_label": "AFM-II"}\'.')
+    ],
+    collection: Annotated[
+        str, typer.Option("--collection", help=f"One of {', '.join(COLLECTIONS)}.")
+    ] = "candidates",
+    fields: Annotated[
+        str | None,
+        typer.Option("--fields", help="Comma-separated (dotted) fields; 'all' for whole documents."),
+    ] = None,
+    sort: Annotated[
+        str | None, typer.Option("--sort", help="Field to sort by; prefix '-' for descending.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Most documents returned (0: all).")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    config: ConfigOption = None,
+    db: DbOption = "magscreen-db",
+) -> None:
+    """Query a store with a MongoDB filter (pymongo syntax)."""
+    try:
+        filter_ = json.loads(criteria)
+    except json.JSONDecodeError as error:
+        raise _fail(ValueError(f"query filter is not valid JSON ({error}): {criteria}")) from None
+    if not isinstance(filter_, dict):
+        raise _fail(ValueError(f"query filter must be a JSON object, got {criteria}"))
+    if collection not in COLLECTIONS:
+        raise _fail(
+            ValueError(f"unknown collection {collection!r}; expected one of {', '.join(COLLECTIONS)}")
+        )
+    if fmt not in ("table", "json", "csv"):
+        raise _fail(ValueError(f"unknown format {fmt!r}; expected table, json or csv"))
+    try:
+        stores = _open_stores(config, db)
+    except MagscreenError as error:
+        raise _fail(error) from None
+    names = None if fields == "all" else (fields.split(",") if fields else DEFAULT_FIELDS[collection])
+    sort_spec = {sort.lstrip("-"): -1 if sort.startswith("-") else 1} if sort else None
+    store = getattr(stores, collection)
+    docs = list(store.query(filter_, properties=names, sort=sort_spec, limit=limit))
+    if fmt == "json":
+        rows = docs if names is None else [{name: _get(d, name) for name in names} for d in docs]
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    names = names or sorted({k for d in docs for k in d})
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(names)
+        writer.writerows([[_cell(_get(d, n)) for n in names] for d in docs])
+        sys.stdout.write(buffer.getvalue())
+        return
+    table = Table(title=f"{collection}: {len(docs)} documents")
+    for name in names:
+        table.add_column(name)
+    for d in docs:
+        table.add_row(*[_cell(_get(d, n)) for n in names])
+    Console().print(table)
+
+
+@app.command()
+def report(
+    config: ConfigOption = None,
+    db: DbOption = "magscreen-db",
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="Campaign name [default: latest].")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md or html.")] = "md",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Report folder [default: magscreen-report/<name>].")
+    ] = None,
+) -> None:
+    """Write a Markdown or HTML report with PNG plots and print their paths."""
+    from magscreen.report import load_report_data, write_report
+
+    if fmt not in ("md", "html"):
+        raise _fail(ValueError(f"unknown format {fmt!r}; expected md or html"))
+    try:
+        stores = _open_stores(config, db)
+        name = campaign or (load_config(config).name if config else load_report_data(stores).campaign.name)
+        page, plots = write_report(stores, out or Path("magscreen-report") / name, campaign=name, fmt=fmt)
+    except MagscreenError as error:
+        raise _fail(error) from None
+    typer.echo(f"report: {page.resolve()}")
+    for plot in plots:
+        typer.echo(f"plot:   {plot.resolve()}")

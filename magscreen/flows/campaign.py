@@ -1,0 +1,117 @@
+"""The campaign flow: every candidate screened, then the campaign ranked and the best validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jobflow import Flow, Maker
+
+from magscreen.config import CampaignConfig
+from magscreen.jobs.campaign import summarize_campaign
+from magscreen.jobs.orderings import ScreenCandidateMaker
+from magscreen.jobs.rank import RankCandidateMaker
+from magscreen.jobs.relax import RelaxOrderingMaker
+from magscreen.sources import Candidate
+from magscreen.store import CampaignStores
+
+__all__ = ["CampaignMaker"]
+
+
+@dataclass
+class CampaignMaker(Maker):
+    """Screening campaign: candidates -> orderings -> ML relax -> rank -> optional DFT validation.
+
+    Parameters
+    ----------
+    name
+        Campaign name (the key of its :class:`~magscreen.schemas.CampaignDoc`).
+    screen_maker
+        Maker of the per-candidate screening (orderings, relaxation, ranking).
+    validation_maker
+        Any validation maker with ``make(structure, candidate_id=, ordering_label=,
+        ordering_fingerprint=, model_version=)`` (GPAW, VASP); None skips validation.
+    validation_engine
+        Name of that engine ('gpaw', 'vasp'), recorded with the campaign.
+    validate_top_n
+        Best-ranked candidates sent to validation.
+    orderings_per_candidate
+        Lowest orderings validated per candidate.
+    """
+
+    name: str = "campaign"
+    screen_maker: ScreenCandidateMaker = field(default_factory=ScreenCandidateMaker)
+    validation_maker: Maker | None = None
+    validation_engine: str = "none"
+    validate_top_n: int = 0
+    orderings_per_candidate: int = 2
+
+    def make(
+        self, candidates: list[Candidate], *, stores: CampaignStores, config: dict | None = None
+    ) -> Flow:
+        """Flow of one screening job per candidate and a summary job.
+
+        Every job takes the (MSONable) stores and skips work whose documents they already hold,
+        so the flow runs unchanged with ``run_locally``, FireWorks or jobflow-remote.
+        """
+        screens = []
+        for candidate in candidates:
+            screen = self.screen_maker.make(candidate, campaign=self.name, stores=stores)
+            screen.name = f"screen {candidate.candidate_id}"
+            screens.append(screen)
+        summary = summarize_campaign(
+            [s.output for s in screens],
+            name=self.name,
+            config=config or {},
+            stores=stores,
+            validation_maker=self.validation_maker,
+            validation_engine=self.validation_engine,
+            validate_top_n=self.validate_top_n,
+            orderings_per_candidate=self.orderings_per_candidate,
+        )
+        summary.name = "summarize campaign"
+        return Flow([*screens, summary], output=summary.output, name=self.name)
+
+    @classmethod
+    def from_config(cls, config: CampaignConfig, validation_maker: Maker | None = None) -> CampaignMaker:
+        """Campaign maker of a validated config; the validation maker is built from
+        ``validate.engine`` unless one is given."""
+        relax = config.relax
+        screen = ScreenCandidateMaker(
+            max_magnetic_atoms=config.orderings.max_magnetic_atoms,
+            max_orderings=config.orderings.max_orderings,
+            moments=dict(config.orderings.moments),
+            relax_maker=RelaxOrderingMaker(
+                calculator=relax.calculator,
+                device=relax.device,
+                fmax=relax.fmax,
+                steps=relax.steps,
+                relax_positions=relax.relax_positions,
+                relax_cell=relax.relax_cell,
+                relax_moments=relax.relax_moments,
+                torque_tol=relax.torque_tol,
+                spin_steps=relax.spin_steps,
+            ),
+            rank_maker=RankCandidateMaker(min_gap_meV=config.rank.min_gap_meV),
+        )
+        validate = config.validate_
+        if validation_maker is None and validate.engine != "none":
+            validation_maker = build_validation_maker(validate.engine, validate.settings)
+        return cls(
+            name=config.name,
+            screen_maker=screen,
+            validation_maker=validation_maker,
+            validation_engine=validate.engine,
+            validate_top_n=validate.top_n if validation_maker is not None else 0,
+            orderings_per_candidate=validate.orderings_per_candidate,
+        )
+
+
+def build_validation_maker(engine: str, settings: dict) -> Maker:
+    """The validation maker of an engine ('gpaw' or 'vasp') with the config's settings."""
+    if engine == "gpaw":
+        from magscreen.reference import GPAWValidationMaker
+
+        return GPAWValidationMaker(**settings)
+    from magscreen.validation import VaspValidationMaker
+
+    return VaspValidationMaker(**settings)

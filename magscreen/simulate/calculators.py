@@ -1,0 +1,71 @@
+"""Calculators named in a campaign config, loaded once per process.
+
+A spec is one of
+
+- a shipped model name (``nio``) or a checkpoint path (``runs/model.pt``): :class:`MagneticCalculator`;
+- ``heisenberg:J1[,J2,...]``: the toy :class:`HeisenbergCalculator` with exchange couplings in meV
+  for the nearest, next-nearest, ... magnetic neighbour shells (for tests and demonstrations).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ase.calculators.calculator import Calculator
+
+from magscreen.errors import InputError
+
+__all__ = ["load_calculator", "magnetic_domain", "model_version"]
+
+HEISENBERG_PREFIX = "heisenberg:"
+
+
+def _parse_couplings(spec: str) -> list[float]:
+    text = spec[len(HEISENBERG_PREFIX) :]
+    try:
+        couplings = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        couplings = []
+    if not couplings:
+        raise InputError(
+            f"cannot read couplings from {spec!r}",
+            field="relax.calculator",
+            expected="'heisenberg:J1[,J2,...]' with exchange couplings in meV, e.g. 'heisenberg:-5,2'",
+        )
+    return couplings
+
+
+@lru_cache(maxsize=4)
+def load_calculator(spec: str, device: str = "cpu") -> Calculator:
+    """The calculator a ``relax.calculator`` spec names (cached: models load once per process).
+
+    Raises
+    ------
+    InputError
+        Unknown model name, unreadable checkpoint or malformed Heisenberg spec.
+    """
+    if spec.startswith(HEISENBERG_PREFIX):
+        from magscreen.magnetism import HeisenbergCalculator
+
+        return HeisenbergCalculator.from_couplings_meV(_parse_couplings(spec))
+    from magscreen.potential import MagneticCalculator
+
+    return MagneticCalculator(spec, device=device)
+
+
+def model_version(calculator: Calculator) -> str:
+    """Version string of the calculator: changes whenever its weights (or couplings) change."""
+    version = getattr(calculator, "model_version", None)
+    if not version:
+        raise InputError(
+            f"calculator {type(calculator).__name__} has no model_version",
+            field="relax.calculator",
+            expected="a calculator with a model_version attribute",
+        )
+    return str(version)
+
+
+def magnetic_domain(calculator: Calculator) -> list[str] | None:
+    """Elements the calculator saw with moments in training; None when it has no such limit."""
+    domain = getattr(calculator, "magnetic_domain", None)
+    return None if domain is None else sorted(domain)

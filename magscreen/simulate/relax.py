@@ -1,0 +1,156 @@
+"""ML relaxation of one magnetic ordering: lattice at fixed moments, then the moments.
+
+1. Positions and cell with ASE ``FIRE`` (cell through ``FrechetCellFilter``) while the moments stay
+   at the ordering's values (``atoms.get_initial_magnetic_moments()``).
+2. Moments with :func:`magscreen.magnetism.relax_spins`, when the calculator provides magnetic
+   forces ``H_i = -dE/dm_i`` (eV/mu_B).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+from ase.constraints import FixAtoms
+from ase.filters import FrechetCellFilter
+from ase.optimize import FIRE
+from ase.units import GPa
+
+__all__ = ["RelaxResult", "has_magnetic_forces", "relax_ordering"]
+
+
+@dataclass
+class RelaxResult:
+    """Outcome of :func:`relax_ordering`.
+
+    Attributes
+    ----------
+    atoms
+        Relaxed structure; its initial magnetic moments hold the relaxed moments (Bohr magnetons).
+    energy_eV
+        Total energy (eV).
+    max_force_eV_per_A
+        Largest atomic force (eV/Angstrom).
+    max_stress_GPa
+        Largest stress component (GPa); None when the calculator gives no stress.
+    max_magnetic_force_eV_per_muB
+        Largest |H_i| (eV/mu_B); None without magnetic forces.
+    max_torque_eV
+        Largest |m_i x H_i| (eV); None without magnetic forces.
+    lattice_steps, spin_steps
+        Optimizer steps taken.
+    converged
+        Whether every relaxation that ran reached its threshold.
+    wall_time_s
+        Wall time (s).
+    """
+
+    atoms: Atoms
+    energy_eV: float
+    max_force_eV_per_A: float
+    max_stress_GPa: float | None
+    max_magnetic_force_eV_per_muB: float | None
+    max_torque_eV: float | None
+    lattice_steps: int
+    spin_steps: int
+    converged: bool
+    wall_time_s: float
+
+
+def has_magnetic_forces(calculator: Calculator) -> bool:
+    """Whether the calculator implements ``magnetic_forces`` (eV/mu_B)."""
+    return "magnetic_forces" in getattr(calculator, "implemented_properties", ())
+
+
+def _moment_vectors(atoms: Atoms) -> np.ndarray:
+    """Moments as (N, 3) vectors (Bohr magnetons); collinear moments lie along z."""
+    moments = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
+    if moments.ndim == 1:
+        return np.outer(moments, [0.0, 0.0, 1.0])
+    return moments
+
+
+def relax_ordering(
+    atoms: Atoms,
+    calculator: Calculator,
+    *,
+    fmax: float = 0.05,
+    steps: int = 100,
+    relax_positions: bool = True,
+    relax_cell: bool = True,
+    relax_moments: bool = True,
+    torque_tol: float = 1e-3,
+    spin_steps: int = 100,
+) -> RelaxResult:
+    """Relax the lattice of one ordering at fixed moments, then its moments.
+
+    Parameters
+    ----------
+    atoms
+        Supercell of the ordering; moments in ``atoms.get_initial_magnetic_moments()`` (mu_B).
+    calculator
+        ASE calculator (energy; forces and stress for the lattice relaxation; ``magnetic_forces``
+        for the spin relaxation).
+    fmax
+        Force threshold (eV/Angstrom); the cell filter applies it to the stress times volume.
+    steps
+        Most FIRE steps; 0 skips the lattice relaxation.
+    relax_positions, relax_cell
+        What the lattice relaxation moves.
+    relax_moments
+        Whether to relax the moments when the calculator has magnetic forces.
+    torque_tol
+        Spin relaxation threshold on the magnetic force (eV/mu_B).
+    spin_steps
+        Most spin relaxation steps.
+    """
+    start = time.perf_counter()
+    atoms = atoms.copy()
+    atoms.calc = calculator
+    converged = True
+    lattice_steps = 0
+    properties = getattr(calculator, "implemented_properties", ())
+    relax_cell = relax_cell and "stress" in properties
+    relax_positions = relax_positions and "forces" in properties
+    if steps > 0 and (relax_positions or relax_cell):
+        if relax_cell and not relax_positions:
+            atoms.set_constraint(FixAtoms(indices=range(len(atoms))))
+        target = FrechetCellFilter(atoms) if relax_cell else atoms
+        optimizer = FIRE(target, logfile=None)
+        converged = bool(optimizer.run(fmax=fmax, steps=steps))
+        lattice_steps = optimizer.get_number_of_steps()
+        atoms.set_constraint()
+
+    n_spin_steps = 0
+    if relax_moments and spin_steps > 0 and has_magnetic_forces(calculator):
+        from magscreen.magnetism import relax_spins
+
+        spin_result = relax_spins(atoms, calculator, fmax=torque_tol, steps=spin_steps)
+        converged = converged and bool(spin_result.converged)
+        n_spin_steps = int(spin_result.steps)
+
+    energy = float(atoms.get_potential_energy())
+    max_force = float(np.linalg.norm(atoms.get_forces(), axis=1).max()) if "forces" in properties else 0.0
+    max_stress = float(np.abs(atoms.get_stress()).max() / GPa) if "stress" in properties else None
+    max_h = max_torque = None
+    if has_magnetic_forces(calculator):
+        field = np.asarray(calculator.get_property("magnetic_forces", atoms), dtype=float).reshape(
+            len(atoms), 3
+        )
+        max_h = float(np.linalg.norm(field, axis=1).max())
+        max_torque = float(np.linalg.norm(np.cross(_moment_vectors(atoms), field), axis=1).max())
+    return RelaxResult(
+        atoms=atoms,
+        energy_eV=energy,
+        max_force_eV_per_A=max_force,
+        max_stress_GPa=max_stress,
+        max_magnetic_force_eV_per_muB=max_h,
+        max_torque_eV=max_torque,
+        lattice_steps=lattice_steps,
+        spin_steps=n_spin_steps,
+        converged=converged,
+        wall_time_s=time.perf_counter() - start,
+    )
