@@ -1,0 +1,214 @@
+"""Turn atomate2 VASP task documents into :class:`DFTValidationDoc`.
+
+Results are reported in the ordering's site order (the maker passes the permutation pymatgen
+applied when writing the POSCAR).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from emmet.core.tasks import TaskDoc
+from jobflow import job
+from pymatgen.core import Structure
+
+from magscreen.schemas.validation import DFTSettings, DFTValidationDoc
+
+__all__ = ["force_theorem_anisotropy", "validation_document"]
+
+EV_TO_UEV = 1e6
+RECORDED_INCAR_TAGS = (
+    "ISPIN",
+    "LNONCOLLINEAR",
+    "LSORBIT",
+    "SAXIS",
+    "ICHARG",
+    "ISYM",
+    "LDAU",
+    "LDAUTYPE",
+    "ISMEAR",
+    "EDIFF",
+    "NBANDS",
+    "LMAXMIX",
+    "LASPH",
+    "PREC",
+    "ALGO",
+    "NSW",
+    "IBRION",
+    "ISIF",
+    "MAGMOM",
+)
+
+
+def _task(task: TaskDoc | Mapping) -> TaskDoc:
+    if isinstance(task, TaskDoc):
+        return task
+    return TaskDoc.model_validate({k: v for k, v in task.items() if not k.startswith("@")})
+
+
+def _json_value(value):
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return np.asarray(value, dtype=float).tolist() if np.ndim(value) else float(value)
+
+
+def _settings(task: TaskDoc, spin_orbit: bool, noncollinear: bool) -> DFTSettings:
+    calc = task.calcs_reversed[0]
+    incar = dict(calc.input.incar or {})
+    parameters = dict(calc.input.parameters or {})
+    kpoints = calc.input.kpoints
+    grid = [int(k) for k in kpoints.kpts[0]] if kpoints is not None and len(kpoints.kpts) == 1 else None
+    return DFTSettings(
+        functional=str(task.run_type.value if hasattr(task.run_type, "value") else task.run_type),
+        plane_wave_cutoff_eV=parameters.get("ENCUT", incar.get("ENCUT")),
+        kpoints=grid,
+        smearing_eV=incar.get("SIGMA", parameters.get("SIGMA")),
+        hubbard_u_eV={el: float(u) for el, u in (task.input.hubbards or {}).items() if u},
+        spin_orbit=spin_orbit,
+        noncollinear=noncollinear,
+        extra={tag: _json_value(incar[tag]) for tag in RECORDED_INCAR_TAGS if tag in incar},
+    )
+
+
+def _moment_vectors(task: TaskDoc) -> np.ndarray | None:
+    """Site moments (N, 3) in mu_B from the OUTCAR ``magnetization`` table, POSCAR order."""
+    outcar = task.calcs_reversed[0].output.outcar or {}
+    rows = outcar.get("magnetization") or ()
+    if not rows:
+        return None
+    vectors = []
+    for row in rows:
+        total = row["tot"]
+        moment = getattr(total, "moment", total)
+        if isinstance(moment, Mapping):  # serialised Magmom
+            moment = moment["moment"]
+        vectors.append([0.0, 0.0, float(moment)] if np.ndim(moment) == 0 else np.asarray(moment, float))
+    return np.array(vectors, dtype=float)
+
+
+def _in_ordering_order(values: Sequence, site_order: Sequence[int]) -> list:
+    """Undo the POSCAR sort: ``values[j]`` belongs to ordering site ``site_order[j]``."""
+    out: list = [None] * len(site_order)
+    for j, i in enumerate(site_order):
+        out[i] = values[j]
+    return out
+
+
+def force_theorem_anisotropy(
+    energies_eV: Mapping[str, float], n_atoms: int
+) -> tuple[dict[str, float], float | None, list[float]]:
+    """Anisotropy energies from force-theorem band (total) energies per direction.
+
+    Parameters
+    ----------
+    energies_eV
+        Total energy (eV, whole cell) of the LSORBIT run per direction, keyed ``"x,y,z"``.
+    n_atoms
+        Atoms in the cell.
+
+    Returns
+    -------
+    relative
+        E[direction] - min E (micro-eV per atom).
+    mae
+        E[1,0,0] - E[0,0,1] (micro-eV per atom; positive means easy axis c), None when either
+        direction is missing.
+    easy_axis
+        Unit vector of the lowest-energy direction.
+    """
+    lowest = min(energies_eV, key=energies_eV.get)
+    relative = {k: (e - energies_eV[lowest]) / n_atoms * EV_TO_UEV for k, e in energies_eV.items()}
+    hard, easy = _energy_along(energies_eV, (1, 0, 0)), _energy_along(energies_eV, (0, 0, 1))
+    mae = None if hard is None or easy is None else (hard - easy) / n_atoms * EV_TO_UEV
+    return relative, mae, _unit(lowest).tolist()
+
+
+def _unit(key: str) -> np.ndarray:
+    vector = np.array([float(x) for x in key.split(",")])
+    return vector / np.linalg.norm(vector)
+
+
+def _energy_along(energies_eV: Mapping[str, float], direction: tuple[int, int, int]) -> float | None:
+    for key, energy in energies_eV.items():
+        if np.allclose(_unit(key), direction, atol=1e-6):
+            return energy
+    return None
+
+
+@job(output_schema=DFTValidationDoc)
+def validation_document(
+    task: TaskDoc | Mapping,
+    *,
+    candidate_id: str,
+    ordering_label: str,
+    ordering_fingerprint: str,
+    calculation: str,
+    site_order: Sequence[int],
+    n_magnetic_atoms: int,
+    model_version: str | None = None,
+    noncollinear: bool = False,
+    soc_tasks: Mapping[str, TaskDoc | Mapping] | None = None,
+) -> DFTValidationDoc:
+    """Build the validation document of one ordering from its VASP task document(s).
+
+    Parameters
+    ----------
+    task
+        Task document of the collinear/non-collinear static or relaxation (the SCF of the
+        force-theorem route).
+    calculation
+        ``static``, ``relax``, ``noncollinear_static`` or ``soc_force_theorem``.
+    site_order
+        Ordering-site index of each POSCAR site.
+    soc_tasks
+        Task documents of the LSORBIT runs keyed by direction ``"x,y,z"`` (force-theorem route).
+    """
+    task = _task(task)
+    soc = {key: _task(t) for key, t in (soc_tasks or {}).items()}
+    runs = [task, *soc.values()]
+    n_atoms = task.nsites or len(site_order)
+    energy = float(task.output.energy)
+    final = Structure.from_sites(_in_ordering_order(list(task.output.structure), site_order))
+    moments = _moment_vectors(task)
+    anisotropy = mae = easy_axis = None
+    if soc:
+        anisotropy, mae, easy_axis = force_theorem_anisotropy(
+            {key: float(t.output.energy) for key, t in soc.items()}, n_atoms
+        )
+    return DFTValidationDoc(
+        validation_id=DFTValidationDoc.make_id(candidate_id, ordering_fingerprint, "vasp", calculation),
+        candidate_id=candidate_id,
+        formula=final.composition.reduced_formula,
+        ordering_label=ordering_label,
+        ordering_fingerprint=ordering_fingerprint,
+        engine="vasp",
+        engine_version=str(task.calcs_reversed[0].vasp_version),
+        calculation=calculation,
+        # the LSORBIT runs carry the settings that matter for the anisotropy
+        settings=_settings(runs[-1], spin_orbit=bool(soc), noncollinear=noncollinear or bool(soc)),
+        n_atoms=n_atoms,
+        n_magnetic_atoms=n_magnetic_atoms,
+        energy_eV=energy,
+        energy_per_atom_eV=energy / n_atoms,
+        energy_per_magnetic_atom_eV=energy / n_magnetic_atoms if n_magnetic_atoms else None,
+        magnetic_moments=None if moments is None else _in_ordering_order(moments.tolist(), site_order),
+        total_magnetization=None if moments is None else float(np.linalg.norm(moments.sum(axis=0))),
+        structure=final.as_dict(),
+        anisotropy_energies_ueV_per_atom=anisotropy,
+        mae_ueV_per_atom=mae,
+        easy_axis=easy_axis,
+        converged=all(_succeeded(t) for t in runs),
+        wall_time_s=sum(
+            c.output.run_stats.elapsed_time or 0.0
+            for t in runs
+            for c in t.calcs_reversed
+            if c.output.run_stats
+        )
+        or None,
+        model_version=model_version,
+    )
+
+
+def _succeeded(task: TaskDoc) -> bool:
+    return str(getattr(task.state, "value", task.state)) == "successful"

@@ -1,0 +1,185 @@
+"""VASP validation of an ML-ranked magnetic ordering, as an atomate2 flow.
+
+Three routes, chosen from the ordering and the maker's settings:
+
+- **collinear** moments: an MP-compatible GGA(+U) static (or relaxation) with ISPIN = 2 and
+  MAGMOM in POSCAR site order;
+- **non-collinear** moments: the same static with LNONCOLLINEAR = .TRUE. and 3-vector MAGMOM;
+- **anisotropy** (collinear orderings): the magnetic force theorem. A collinear SCF writes the
+  charge and magnetisation density (CHGCAR); one non-self-consistent LSORBIT run per
+  magnetisation direction reads it (ICHARG = 11) with SAXIS = direction and MAGMOM = (0, 0, m_i)
+  in the SAXIS frame, and the band-energy differences give the anisotropy
+  (Liechtenstein et al., J. Magn. Magn. Mater. 67, 65 (1987); Daalderop et al., PRB 41, 11919
+  (1990)).
+
+Every route ends in one :class:`~magscreen.schemas.validation.DFTValidationDoc`.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from dataclasses import dataclass, field
+
+import numpy as np
+from atomate2.vasp.jobs.base import BaseVaspMaker
+from atomate2.vasp.jobs.mp import MPGGARelaxMaker, MPGGAStaticMaker
+from jobflow import Flow, Maker
+from pymatgen.core import Structure
+from pymatgen.io.vasp.sets import MPSOCSet
+
+from magscreen.errors import InputError
+from magscreen.validation.documents import validation_document
+from magscreen.validation.moments import (
+    ZERO_MOMENT,
+    collinear_axis,
+    ordering_moments,
+    vasp_site_order,
+    vasp_structure,
+)
+
+__all__ = ["VaspValidationMaker", "force_theorem_maker"]
+
+
+def force_theorem_maker(saxis: tuple[float, float, float], reciprocal_density: float) -> BaseVaspMaker:
+    """Non-self-consistent LSORBIT run at the collinear charge density, magnetisation along ``saxis``.
+
+    Parameters
+    ----------
+    saxis
+        Magnetisation direction, Cartesian components (VASP SAXIS).
+    reciprocal_density
+        k-points per inverse cubic Angstrom of reciprocal volume (pymatgen convention).
+    """
+    generator = MPSOCSet(
+        structure=None,  # MPSOCSet needs it explicit (its default is the property object)
+        saxis=tuple(saxis),
+        nbands_factor=2.0,  # spinor bands: twice the bands of one collinear spin channel
+        reciprocal_density=reciprocal_density,
+        force_gamma=True,
+        user_incar_settings={"LCHARG": False, "LWAVE": False},
+    )
+    return BaseVaspMaker(
+        name="soc force theorem",
+        input_set_generator=generator,
+        copy_vasp_kwargs={"additional_vasp_files": ("CHGCAR",)},
+    )
+
+
+@dataclass
+class VaspValidationMaker(Maker):
+    """Validate one magnetic ordering with VASP through atomate2.
+
+    Parameters
+    ----------
+    name
+        Flow name; job names add the candidate and ordering.
+    relax
+        Relax positions and cell (MP GGA(+U) relaxation) instead of a static calculation on
+        the ML structure. Collinear and non-collinear routes only.
+    anisotropy
+        Run the force-theorem SOC route (collinear orderings only) and report the MAE.
+    directions
+        Magnetisation directions (Cartesian) of the LSORBIT runs; MAE = E[100] - E[001] needs
+        (1, 0, 0) and (0, 0, 1).
+    soc_reciprocal_density
+        k-point density of the LSORBIT runs (k-points per inverse cubic Angstrom); MAE of
+        metals converges slowly with k-points.
+    static_maker
+        atomate2 maker of the collinear/non-collinear static and of the SCF before SOC.
+    relax_maker
+        atomate2 maker used when ``relax`` is set.
+    """
+
+    name: str = "vasp validation"
+    relax: bool = False
+    anisotropy: bool = False
+    directions: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 1.0), (1.0, 0.0, 0.0))
+    soc_reciprocal_density: float = 1000.0
+    static_maker: BaseVaspMaker = field(default_factory=MPGGAStaticMaker)
+    relax_maker: BaseVaspMaker = field(default_factory=MPGGARelaxMaker)
+
+    def make(
+        self,
+        structure: Structure,
+        candidate_id: str,
+        ordering_label: str,
+        ordering_fingerprint: str,
+        model_version: str | None = None,
+    ) -> Flow:
+        """Flow of VASP jobs for one ordering, ending in a ``DFTValidationDoc``.
+
+        Parameters
+        ----------
+        structure
+            Cell of the ordering with its ``magmom`` site property (mu_B; floats along z or
+            3-vectors).
+        candidate_id, ordering_label, ordering_fingerprint
+            Keys that link the document to the ML ranking of the same ordering.
+        model_version
+            Version of the ML model whose prediction is being checked.
+        """
+        moments = ordering_moments(structure)
+        axis = collinear_axis(moments)
+        tag = f"{candidate_id} {ordering_label}"
+        order = vasp_site_order(structure)
+        if axis is None and self.anisotropy:
+            raise InputError(
+                f"{tag}: the force-theorem anisotropy route starts from a collinear ordering",
+                field="validate.anisotropy",
+                expected="a collinear ordering, or anisotropy off for non-collinear orderings",
+            )
+        if self.anisotropy and self.relax:
+            raise InputError(
+                f"{tag}: the force-theorem route runs at fixed geometry",
+                field="validate.relax",
+                expected="relax off when anisotropy is on",
+            )
+        metadata = {
+            "candidate_id": candidate_id,
+            "ordering_label": ordering_label,
+            "ordering_fingerprint": ordering_fingerprint,
+            "model_version": model_version,
+            "site_order": order,
+            "n_magnetic_atoms": int(np.count_nonzero(np.linalg.norm(moments, axis=1) > ZERO_MOMENT)),
+        }
+
+        if axis is None:
+            maker = deepcopy(self.relax_maker if self.relax else self.static_maker)
+            maker.input_set_generator.user_incar_settings = {
+                **(maker.input_set_generator.user_incar_settings or {}),
+                "LNONCOLLINEAR": True,
+                "ISYM": -1,
+            }
+            maker.name = f"{tag} vasp noncollinear {'relax' if self.relax else 'static'}"
+            run = maker.make(vasp_structure(structure, moments.tolist()))
+            document = validation_document(
+                run.output, calculation="noncollinear_static", noncollinear=True, **metadata
+            )
+            return Flow([run, document], output=document.output, name=f"{self.name} {tag}")
+
+        signed = (moments @ axis).tolist()
+        maker = deepcopy(self.relax_maker if self.relax else self.static_maker)
+        maker.name = f"{tag} vasp {'relax' if self.relax else 'static'}"
+        collinear = vasp_structure(structure, signed)
+        run = maker.make(collinear)
+        if not self.anisotropy:
+            document = validation_document(
+                run.output, calculation="relax" if self.relax else "static", **metadata
+            )
+            return Flow([run, document], output=document.output, name=f"{self.name} {tag}")
+
+        soc_runs = {}
+        soc_structure = vasp_structure(structure, [[0.0, 0.0, m] for m in signed])
+        for direction in self.directions:
+            key = ",".join(f"{x:g}" for x in direction)
+            soc_maker = force_theorem_maker(direction, self.soc_reciprocal_density)
+            soc_maker.name = f"{tag} vasp soc saxis={key}"
+            soc_runs[key] = soc_maker.make(soc_structure, prev_dir=run.output.dir_name)
+        document = validation_document(
+            run.output,
+            calculation="soc_force_theorem",
+            soc_tasks={key: job.output for key, job in soc_runs.items()},
+            **metadata,
+        )
+        jobs = [run, *soc_runs.values(), document]
+        return Flow(jobs, output=document.output, name=f"{self.name} {tag}")
