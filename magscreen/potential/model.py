@@ -254,7 +254,26 @@ class MagneticPotential(nn.Module):
             ``energy`` (B,) eV, ``magnetic_energy`` (B,) eV, and as requested ``forces`` (N, 3)
             eV/Angstrom, ``stress`` (B, 3, 3) eV/Angstrom^3, ``magnetic_forces`` (N, 3) eV/mu_B.
         """
-        graph = graph.to(self.device, self.dtype)
+        wants_gradients = compute_forces or compute_stress or compute_magnetic_forces
+        with torch.set_grad_enabled(torch.is_grad_enabled() or wants_gradients):
+            return self._evaluate(
+                graph.to(self.device, self.dtype),
+                compute_forces,
+                compute_stress,
+                compute_magnetic_forces,
+                create_graph,
+                cache,
+            )
+
+    def _evaluate(
+        self,
+        graph: MagneticGraph,
+        compute_forces: bool,
+        compute_stress: bool,
+        compute_magnetic_forces: bool,
+        create_graph: bool,
+        cache: BackboneCache | None,
+    ) -> dict[str, torch.Tensor]:
         positions = graph.positions.detach().requires_grad_(compute_forces)
         moments = graph.moments.detach().requires_grad_(compute_magnetic_forces)
         strain = None
@@ -271,6 +290,9 @@ class MagneticPotential(nn.Module):
         out = {"energy": energy, "magnetic_energy": magnetic_energy}
         inputs = {"forces": positions, "stress": strain, "magnetic_forces": moments}
         wanted = {k: v for k, v in inputs.items() if v is not None and v.requires_grad}
+        if wanted and not energy.requires_grad:  # nothing to differentiate: no edges, frozen weights
+            out.update({name: torch.zeros_like(tensor) for name, tensor in wanted.items()})
+            wanted = {}
         if wanted:
             grads = torch.autograd.grad(
                 energy.sum(), list(wanted.values()), create_graph=create_graph, allow_unused=True
@@ -290,7 +312,10 @@ class MagneticPotential(nn.Module):
 
     def backbone_cache(self, graph: MagneticGraph) -> BackboneCache:
         """Backbone node features, energy, forces and stress of ``graph``, detached (frozen backbone)."""
-        graph = graph.to(self.device, self.dtype)
+        with torch.enable_grad():
+            return self._backbone_cache(graph.to(self.device, self.dtype))
+
+    def _backbone_cache(self, graph: MagneticGraph) -> BackboneCache:
         positions = graph.positions.detach().requires_grad_(True)
         strain = torch.zeros_like(graph.cell).requires_grad_(True)
         edge_vec = self.edge_vectors(graph, positions, strain)
@@ -306,6 +331,7 @@ class MagneticPotential(nn.Module):
             stress=(grad_strain / graph.volume().clamp_min(1e-12).view(-1, 1, 1)).detach(),
         )
 
+    @torch.enable_grad()
     def evaluate_moments(
         self,
         graph: MagneticGraph,

@@ -150,3 +150,13 @@ def test_parameter_groups_partition_the_model(model):
     magnetic = {id(p) for p in model.magnetic_parameters()}
     assert backbone and magnetic and not backbone & magnetic
     assert backbone | magnetic == {id(p) for p in model.parameters()}
+
+
+def test_derivatives_under_no_grad(model):
+    """Forces and magnetic forces come back even when the caller disabled autograd."""
+    atoms = crystal()
+    reference = evaluate(model, atoms)
+    with torch.no_grad():
+        quiet = evaluate(model, atoms)
+    np.testing.assert_array_equal(quiet["forces"], reference["forces"])
+    np.testing.assert_array_equal(quiet["magnetic_forces"], reference["magnetic_forces"])
