@@ -62,7 +62,8 @@ def load_snapshot(
     Parameters
     ----------
     path
-        Snapshot folder (holding ``index.json``); default: the set shipped with magscreen.
+        Snapshot folder holding ``index.json``, or the index file itself; default: the set
+        shipped with magscreen.
     elements
         Keep candidates that contain *all* of these elements (Materials Project semantics).
     max_atoms
@@ -77,7 +78,10 @@ def load_snapshot(
         Candidates in index order.
     """
     folder = default_snapshot_dir() if path is None else Path(path)
-    index_path = folder / INDEX_NAME
+    if folder.is_file():  # the index itself was given
+        folder, index_path = folder.parent, folder
+    else:
+        index_path = folder / INDEX_NAME
     index = _read_index(index_path)
 
     if names is not None:

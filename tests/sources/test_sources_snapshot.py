@@ -132,6 +132,13 @@ def test_unknown_name_is_an_error_that_lists_the_known_ones():
         load_snapshot(names=["NiO", "Unobtainium"])
 
 
+def test_snapshot_path_may_be_the_folder_or_its_index(snapshot):
+    folder = default_snapshot_dir()
+    from_index = load_snapshot(folder / "index.json")
+    assert [c.candidate_id for c in from_index] == [c.candidate_id for c in snapshot]
+    assert len(load_snapshot(folder, names=["NiO"])) == 1
+
+
 def test_missing_snapshot_folder_is_named(tmp_path):
     with pytest.raises(InputError, match=re.escape(str(tmp_path / "index.json"))):
         load_snapshot(tmp_path)
