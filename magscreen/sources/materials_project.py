@@ -211,7 +211,7 @@ def query_materials_project(
     endpoint: str | None = None,
     retries: int = 3,
     backoff_s: float = 2.0,
-    timeout_s: float = 20.0,
+    timeout_s: float = 10.0,
 ) -> list[Candidate]:
     """Search the Materials Project summary endpoint and return the hits as candidates.
 

@@ -147,3 +147,26 @@ def test_snapshot_style_name_as_material_id_is_an_input_error(mocked, heartbeat)
     mocked.get(HEARTBEAT, json=heartbeat)
     with pytest.raises(InputError, match="criteria: invalid search: Invalid identifier Fe-bcc"):
         query_materials_project(material_ids=["Fe-bcc"], api_key=KEY)
+
+
+def test_connection_lost_during_the_search_is_retried_then_reported(mocked, heartbeat):
+    mocked.get(HEARTBEAT, json=heartbeat)
+    mocked.get(SUMMARY, body=requests.exceptions.ConnectionError("Connection reset by peer"))
+    with pytest.raises(ServiceError, match="unreachable after 2 attempts: .*Connection reset by peer"):
+        query_materials_project(elements=["Fe"], api_key=KEY, retries=1, backoff_s=0.01)
+    assert sum(call.request.url.startswith(SUMMARY) for call in mocked.calls) == 2
+
+
+def test_closed_local_port_fails_fast_with_a_real_socket():
+    """Real HTTP stack, no mock and no network: nothing listens on 127.0.0.1:9."""
+    start = time.perf_counter()
+    with pytest.raises(ServiceError, match=r"http://127.0.0.1:9/ is unreachable after 2 attempts"):
+        query_materials_project(
+            elements=["Fe"],
+            api_key=KEY,
+            endpoint="http://127.0.0.1:9",
+            retries=1,
+            backoff_s=0.01,
+            timeout_s=2.0,
+        )
+    assert time.perf_counter() - start < 5.0
