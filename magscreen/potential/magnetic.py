@@ -18,13 +18,15 @@ Spin-orbit coupling (``soc=True``): moments also enter as axial vectors (e3nn ``
 the edge geometry (Y^l of a bond has parity (-1)^l). Each term is quadratic in m:
 
 - single-ion anisotropy ``Y2(m_i) . sum_j w(r_ij) Y2(r_ij)`` (``(m_i x m_i)_2e`` against the
-  environment's quadrupole);
+  environment's quadrupole) and its fourth-order companion ``Y4(m_i) . sum_j w'(r_ij) Y4(r_ij)``,
+  the leading anisotropy of cubic crystals, where the l = 2 environment sums vanish;
 - two-site anisotropy ``(m_i x m_j)_2e . Y2(r_ij)``, with the symmetric l = 2 product taken as
   ``[Y2(m_i + m_j) - Y2(m_i - m_j)] / 4``;
 - Dzyaloshinskii-Moriya ``(m_i x m_j) . D_ij`` with the axial vector
   ``D_ij = r_ij x (P_i + P_j)``, where ``P_i = sum_k w(r_ik) r_ik`` is a polar environment vector;
   D_ij is odd under i <-> j and vanishes on bonds whose midpoint is an inversion centre (Moriya).
 
+Y^l(m) is the solid harmonic, a homogeneous polynomial of degree l in m: even for even l.
 Their amplitudes are per-atom coefficients from a network of ``h_i`` and ``|m_i|``.
 """
 
@@ -153,7 +155,7 @@ class MagneticEnergy(nn.Module):
         self.soc = soc
         self.hyper = hyper
         c, cs = hyper.channels, hyper.soc_channels
-        self.edge_width = c + (4 * cs if soc else 0)
+        self.edge_width = c + (5 * cs if soc else 0)
         self.radial_basis = BesselBasis(cutoff, hyper.num_radial)
         self.envelope = PolynomialEnvelope(cutoff, hyper.envelope_p)
         self.radial = _mlp([hyper.num_radial, hyper.radial_hidden, self.edge_width])
@@ -164,7 +166,7 @@ class MagneticEnergy(nn.Module):
         )
         self.exchange = _mlp([c + hyper.magnitude_basis + 2 * c, hyper.hidden, hyper.hidden, 1])
         if soc:
-            self.soc_coefficients = _mlp([c + hyper.magnitude_basis, hyper.hidden, 3 * cs])
+            self.soc_coefficients = _mlp([c + hyper.magnitude_basis, hyper.hidden, 4 * cs])
 
     def output_layers(self) -> list[nn.Linear]:
         """The last linear layer of every energy head (zero them to start from the backbone alone)."""
@@ -222,11 +224,11 @@ class MagneticEnergy(nn.Module):
             torch.cat([node_at_zero, receiver.new_zeros(num_atoms, 2 * c)], dim=-1)
         ).squeeze(-1)
         if self.soc:
-            invariants = self._spin_orbit_invariants(weights[:, c:], edge_index, edge_vec, m, num_atoms)
+            invariants = self.spin_orbit_invariants(weights[:, c:], edge_index, edge_vec, m, num_atoms)
             energy = energy + (self.soc_coefficients(node) * invariants).sum(-1)
         return energy
 
-    def _spin_orbit_invariants(
+    def spin_orbit_invariants(
         self,
         weights: torch.Tensor,
         edge_index: torch.Tensor,
@@ -234,15 +236,18 @@ class MagneticEnergy(nn.Module):
         m: torch.Tensor,
         num_atoms: int,
     ) -> torch.Tensor:
-        """Single-ion, two-site and DM invariants per atom, shape (..., N, 3 * soc_channels)."""
+        """Single-ion (l = 2, 4), two-site and DM invariants per atom, shape (..., N, 4 * soc_channels)."""
         centre, neighbour = edge_index[0], edge_index[1]
-        w_single, w_two, w_dm, w_polar = weights.chunk(4, dim=-1)
+        w_single, w_single4, w_two, w_dm, w_polar = weights.chunk(5, dim=-1)
         bond = edge_vec / torch.linalg.norm(edge_vec, dim=-1, keepdim=True)
         y2_bond = o3.spherical_harmonics(2, edge_vec, normalize=True, normalization="component")
 
-        quadrupole = _scatter(w_single.unsqueeze(-1) * y2_bond.unsqueeze(-2), centre, num_atoms, dim=0)
-        y2_moment = o3.spherical_harmonics(2, m, normalize=False, normalization="component")
-        single_ion = (y2_moment.unsqueeze(-2) * quadrupole).sum(-1)
+        y4_bond = o3.spherical_harmonics(4, edge_vec, normalize=True, normalization="component")
+        single_ion = []
+        for degree, y_bond, w in ((2, y2_bond, w_single), (4, y4_bond, w_single4)):
+            environment = _scatter(w.unsqueeze(-1) * y_bond.unsqueeze(-2), centre, num_atoms, dim=0)
+            y_moment = o3.spherical_harmonics(degree, m, normalize=False, normalization="component")
+            single_ion.append((y_moment.unsqueeze(-2) * environment).sum(-1))
 
         m_i, m_j = m[..., centre, :], m[..., neighbour, :]
         product_2e = 0.25 * (
@@ -258,4 +263,4 @@ class MagneticEnergy(nn.Module):
         )
         dm_edge = (torch.linalg.cross(m_i, m_j).unsqueeze(-2) * dm_vector).sum(-1)
         dm = _scatter(dm_edge * w_dm, centre, num_atoms, dim=-2)
-        return torch.cat([single_ion, two_site, dm], dim=-1)
+        return torch.cat([*single_ion, two_site, dm], dim=-1)

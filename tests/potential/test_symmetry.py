@@ -126,3 +126,53 @@ def test_with_soc_moments_alone_rotation_changes_energy():
     rotated = evaluate(model, atoms, atoms.get_initial_magnetic_moments() @ random_rotation(5).T)
     assert abs(rotated["energy"] - reference["energy"]) > 1e-6 * abs(reference["magnetic_energy"][0])
     assert abs(rotated["energy"] - reference["energy"]) > 1e-9
+
+
+def test_with_soc_cubic_crystal_cube_axes_equivalent_body_diagonal_not():
+    """Cubic symmetry: a ferromagnet along x, y or z has one energy; along [111] another (l = 4 term)."""
+    from ase.build import bulk
+
+    from magscreen.potential import MagneticPotential
+
+    model = MagneticPotential(soc=True, seed=7, species=("O", "Fe", "Ni")).double()
+    atoms = bulk("Fe", "bcc", a=2.87, cubic=True)
+    energies = {}
+    for name, axis in {"x": [1, 0, 0], "y": [0, 1, 0], "z": [0, 0, 1], "111": [1, 1, 1]}.items():
+        direction = np.array(axis, dtype=float) / np.linalg.norm(axis)
+        energies[name] = evaluate(model, atoms, np.tile(2.2 * direction, (len(atoms), 1)))["energy"]
+    assert relative(energies["x"], energies["z"]) < 1e-12
+    assert relative(energies["y"], energies["z"]) < 1e-12
+    assert abs(energies["111"] - energies["z"]) > 1e-9
+
+
+def test_dzyaloshinskii_moriya_vanishes_at_inversion_centres():
+    """Moriya's rule: no DM interaction where every site is an inversion centre (bcc), some otherwise."""
+    import torch
+    from ase.build import bulk
+
+    from magscreen.potential import MagneticPotential, build_graph
+
+    model = MagneticPotential(soc=True, seed=7, species=("O", "Fe", "Ni")).double()
+    channels = model.hyper.soc_channels
+    rng = np.random.default_rng(2)
+    for atoms, centrosymmetric in (
+        (bulk("Fe", "bcc", a=2.87, cubic=True).repeat((2, 1, 1)), True),
+        (crystal(), False),
+    ):
+        graph = build_graph(
+            atoms.numbers,
+            atoms.positions,
+            atoms.cell[:],
+            atoms.pbc,
+            rng.normal(size=(len(atoms), 3)),
+            cutoff=model.cutoff,
+        )
+        edge_vec = model.edge_vectors(graph, graph.positions, None)
+        features, _ = model.backbone(graph.numbers, graph.edge_index, edge_vec)
+        weights = model.magnetic.radial(model.magnetic.radial_basis(torch.linalg.norm(edge_vec, dim=-1)))
+        weights = weights * model.magnetic.sender(features)[graph.edge_index[1]]
+        invariants = model.magnetic.spin_orbit_invariants(
+            weights[:, model.hyper.channels :], graph.edge_index, edge_vec, graph.moments, len(atoms)
+        )
+        dm = invariants[:, -channels:].abs().max().item()
+        assert (dm < 1e-12) if centrosymmetric else (dm > 1e-6)
