@@ -169,3 +169,26 @@ def test_candidate_round_trips_through_jobflow_serialisation(snapshot):
 def test_magnetic_elements_cover_3d_and_4f_but_not_oxygen():
     assert {"Mn", "Fe", "Co", "Ni", "Cr", "Gd"} <= MAGNETIC_ELEMENTS
     assert not {"O", "F", "N", "Pt", "Y", "Bi"} & MAGNETIC_ELEMENTS
+
+
+@pytest.mark.filterwarnings("ignore:cd is deprecated:FutureWarning")
+def test_candidate_passes_between_jobflow_jobs_as_a_candidate(tmp_path):
+    """The flow hands a Candidate from one job to the next through a (memory) JobStore."""
+    from jobflow import Flow, JobStore, job, run_locally
+    from maggma.stores import MemoryStore
+
+    @job
+    def pick(name: str) -> Candidate:
+        return load_snapshot(names=[name])[0]
+
+    @job
+    def describe(candidate: Candidate) -> list:
+        assert isinstance(candidate, Candidate)
+        return [candidate.formula, candidate.n_atoms, candidate.structure.is_ordered]
+
+    first = pick("Fe2O3")
+    second = describe(first.output)
+    responses = run_locally(
+        Flow([first, second]), store=JobStore(MemoryStore()), log=False, root_dir=tmp_path
+    )
+    assert responses[second.uuid][1].output == ["Fe2O3", 10, True]
