@@ -21,7 +21,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -172,9 +172,18 @@ class Trainer:
         The config file, named in error messages.
     progress
         Show tqdm progress bars with live losses.
+    caches
+        Backbone outputs already computed for this backbone (before any reference refit), by
+        frame source; shared between runs of one study. Not modified.
     """
 
-    def __init__(self, config: TrainConfig, source: str | Path = "config", progress: bool = True) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        source: str | Path = "config",
+        progress: bool = True,
+        caches: dict[str, BackboneCache] | None = None,
+    ) -> None:
         self.config = config
         self.source = str(source)
         self.progress = progress
@@ -200,6 +209,7 @@ class Trainer:
             sorted(set().union(*(f.magnetic_elements for f in self.train_frames)))
         )
         self._trainable_backbone = [p for p in self.model.backbone_parameters() if p.requires_grad]
+        self._frames_by_source = {f.source: f for f in self.train_frames + self.validation_frames}
         self.train_graphs = [self._graph(f) for f in self.train_frames]
         self.validation_graphs = [self._graph(f) for f in self.validation_frames]
         self.variances = label_variances(self.train_frames)
@@ -208,7 +218,7 @@ class Trainer:
         self.best_score = float("inf")
         self.position = (0, 0)  # (stage, epoch) to run next
         self.references: dict[str, float] = {}
-        self._caches: dict[str, list[BackboneCache]] = {}
+        self._caches: dict[str, BackboneCache] = dict(caches or {})
         self._optimizer_state: dict | None = None
 
     # ------------------------------------------------------------------ set-up
@@ -224,22 +234,41 @@ class Trainer:
             dtype=self.dtype,
         )
 
-    def _energies(self, graphs: Sequence[MagneticGraph]) -> np.ndarray:
+    def _energies(self, frames: Sequence[Frame], graphs: Sequence[MagneticGraph]) -> np.ndarray:
+        """Model energies (eV); from cached backbone outputs where available."""
         with torch.no_grad():
             return np.array(
                 [
-                    float(self.model(g, compute_forces=False, compute_magnetic_forces=False)["energy"][0])
-                    for g in graphs
+                    float(
+                        self.model(
+                            g,
+                            cache=self._caches.get(f.source),
+                            compute_forces=False,
+                            compute_magnetic_forces=False,
+                        )["energy"][0]
+                    )
+                    for f, g in zip(frames, graphs, strict=True)
                 ]
             )
 
     def refit_references(self) -> None:
-        """Shift the backbone's per-element energies by the least-squares residual on the training set."""
-        shifts, rank = fit_reference_energies(self.train_frames, self._energies(self.train_graphs))
+        """Shift the backbone's per-element energies by the least-squares residual on the training set.
+
+        Cached backbone energies are shifted by the same amounts, so caches stay valid.
+        """
+        if self.config.stages[0].backbone == "frozen":
+            self._caches_for("train")
+        shifts, rank = fit_reference_energies(
+            self.train_frames, self._energies(self.train_frames, self.train_graphs)
+        )
         rescale = self.model.backbone.layers["rescale_atomic_energy"]
         with torch.no_grad():
             for element, shift in shifts.items():
                 rescale.shift[int(self.model.backbone.species_index[atomic_numbers[element]])] += shift
+        for key, cache in self._caches.items():
+            frame = self._frames_by_source[key]
+            offset = sum(shifts.get(chemical_symbols[z], 0.0) for z in frame.numbers)
+            self._caches[key] = replace(cache, energy=cache.energy + offset)
         self.ema = ExponentialMovingAverage(self.model, self.config.ema_decay)
         self.references = {"shifts_eV_per_atom": shifts, "composition_rank": rank, "elements": len(shifts)}
 
@@ -294,11 +323,22 @@ class Trainer:
     # ------------------------------------------------------------------ evaluation
 
     def _caches_for(self, split: str) -> list[BackboneCache]:
-        if split not in self._caches:
-            graphs = self.train_graphs if split == "train" else self.validation_graphs
-            bar = tqdm(graphs, desc=f"backbone features ({split})", disable=not self.progress, leave=False)
-            self._caches[split] = [self.model.backbone_cache(g) for g in bar]
-        return self._caches[split]
+        """Backbone outputs of every frame of ``split``, computed where missing."""
+        frames, graphs = (
+            (self.train_frames, self.train_graphs)
+            if split == "train"
+            else (self.validation_frames, self.validation_graphs)
+        )
+        missing = [k for k, f in enumerate(frames) if f.source not in self._caches]
+        bar = tqdm(
+            missing,
+            desc=f"backbone features ({split})",
+            disable=not self.progress or not missing,
+            leave=False,
+        )
+        for k in bar:
+            self._caches[frames[k].source] = self.model.backbone_cache(graphs[k])
+        return [self._caches[f.source] for f in frames]
 
     def _predict(self, indices: Sequence[int], split: str, stage: StageConfig | None, training: bool) -> dict:
         graphs = self.train_graphs if split == "train" else self.validation_graphs

@@ -1,0 +1,114 @@
+"""Training runs on a tiny model: 2-epoch smoke run through the CLI, exact resume after a kill, configs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from typer.testing import CliRunner
+
+from magscreen.cli import app
+from magscreen.errors import InputError
+from magscreen.potential import MagneticCalculator
+from magscreen.training.config import load_train_config
+from magscreen.training.trainer import Trainer
+
+
+def _config(tmp_path: Path, folder: Path, name: str, stages: list[dict]) -> Path:
+    config = {
+        "seed": 11,
+        "output": f"runs/{name}",
+        "data": {"train": [str(folder)], "validation": [str(folder)], "format": "deepmd_spin"},
+        "model": {"small": True},
+        "stages": stages,
+        "ema_decay": 0.5,
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+FROZEN = {"name": "frozen", "epochs": 2, "lr": 0.01, "backbone": "frozen", "batch_size": 2}
+FULL = {
+    "name": "full",
+    "epochs": 1,
+    "lr": 0.003,
+    "backbone": "trainable",
+    "losses": ["energy", "forces", "magnetic_forces"],
+    "batch_size": 2,
+}
+
+
+def test_smoke_training_two_epochs_through_cli(tmp_path, deepmd_folder):
+    path = _config(tmp_path, deepmd_folder, "smoke", [FROZEN])
+    result = CliRunner().invoke(app, ["train", str(path), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "runs" / "smoke"
+    history = json.loads((run / "history.json").read_text())
+    assert [r["epoch"] for r in history] == [1, 2]
+    assert (run / "learning_curve.png").stat().st_size > 1000
+    calculator = MagneticCalculator(run / "best.pt")
+    assert calculator.magnetic_domain == ("Ni",)  # elements with non-zero moments in training
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["validation"]) == {"energy", "forces", "magnetic_forces"}
+    assert metrics["reference_energies"]["composition_rank"] == 1  # one composition: min-norm refs
+
+
+def test_resume_after_kill_matches_uninterrupted_run(tmp_path, deepmd_folder):
+    """Kill after the first epoch, resume: weights, EMA and history equal an uninterrupted run's."""
+    straight = Trainer(
+        load_train_config(_config(tmp_path, deepmd_folder, "a", [FROZEN, FULL])), progress=False
+    )
+    straight.run()
+
+    config = load_train_config(_config(tmp_path, deepmd_folder, "b", [FROZEN, FULL]))
+    killed = Trainer(config, progress=False)
+    save = killed._save_state
+
+    def save_then_die() -> None:
+        save()
+        raise KeyboardInterrupt
+
+    killed._save_state = save_then_die
+    with pytest.raises(KeyboardInterrupt):
+        killed.run()
+    resumed = Trainer(config, progress=False)
+    resumed.run()
+    assert resumed.position == straight.position == (2, 0)
+    a = torch.load(tmp_path / "runs" / "a" / "last.pt", weights_only=False)
+    b = torch.load(tmp_path / "runs" / "b" / "last.pt", weights_only=False)
+    for name, tensor in a["model"].items():
+        torch.testing.assert_close(b["model"][name], tensor, rtol=1e-9, atol=1e-12, msg=name)
+    for name, tensor in a["ema"]["shadow"].items():
+        torch.testing.assert_close(b["ema"]["shadow"][name], tensor, rtol=1e-9, atol=1e-12, msg=name)
+    assert [r["train_loss"] for r in b["history"]] == pytest.approx(
+        [r["train_loss"] for r in a["history"]], rel=1e-9
+    )
+
+
+def test_frozen_backbone_cannot_train_forces(tmp_path, deepmd_folder):
+    path = _config(tmp_path, deepmd_folder, "bad", [{**FROZEN, "losses": ["energy", "forces"]}])
+    with pytest.raises(InputError, match=r"bad\.yaml: stages\.0\.losses: .*position derivatives"):
+        load_train_config(path)
+
+
+def test_unknown_key_names_path(tmp_path, deepmd_folder):
+    path = _config(tmp_path, deepmd_folder, "typo", [{**FROZEN, "epoch": 3}])
+    with pytest.raises(InputError, match=r"typo\.yaml: stages\.0\.epoch"):
+        load_train_config(path)
+
+
+def test_empty_training_split(tmp_path, deepmd_folder):
+    empty = tmp_path / "empty.xyz"
+    empty.write_text("")
+    config = yaml.safe_load(_config(tmp_path, deepmd_folder, "empty", [FROZEN]).read_text())
+    config["data"] = {"train": [str(deepmd_folder)], "validation": [], "format": "deepmd_spin"}
+    path = tmp_path / "empty.yaml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(
+        InputError, match=r"empty\.yaml: data\.validation: the validation split holds no frames"
+    ):
+        Trainer(load_train_config(path), source=path, progress=False)
