@@ -7,6 +7,7 @@ an ordered, finite structure that holds at least one magnetic element.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidat
 from pymatgen.analysis.magnetism.analyzer import DEFAULT_MAGMOMS
 from pymatgen.core import Element, Structure
 
-from magscreen.errors import StructureError
+from magscreen.errors import InputError, StructureError
 
 #: Elements that carry a local moment in pymatgen's default MAGMOM table (the one the MP relax
 #: sets and pymatgen's ordering enumerator use), with oxidation states stripped.
@@ -89,6 +90,26 @@ class Candidate(BaseModel):
     def magnetic_elements(self) -> set[str]:
         """Element symbols of the structure that are in :data:`MAGNETIC_ELEMENTS`."""
         return self.elements & MAGNETIC_ELEMENTS
+
+
+def element_symbols(elements: Iterable[str], source: str | Path, field: str = "elements") -> list[str]:
+    """Validate element symbols (``'Fe'``, not ``'fe'`` or ``'Iron'``) and return them as strings.
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, ``field`` and the symbols that are not elements.
+    """
+    symbols = [str(symbol) for symbol in elements]
+    unknown = [symbol for symbol in symbols if not Element.is_valid_symbol(symbol)]
+    if unknown:
+        raise InputError(
+            f"not element symbols: {', '.join(unknown)}",
+            source=source,
+            field=field,
+            expected="element symbols such as 'Fe', 'Co', 'O'",
+        )
+    return symbols
 
 
 def check_structure(structure: Structure, source: str | Path, *, require_magnetic: bool = True) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from magscreen.errors import InputError, ServiceError, StructureError
-from magscreen.sources.candidate import Candidate, check_structure
+from magscreen.sources.candidate import Candidate, check_structure, element_symbols
 
 logger = logging.getLogger(__name__)
 
@@ -266,8 +266,10 @@ def query_materials_project(
     endpoint = endpoint or os.environ.get("MP_API_ENDPOINT") or DEFAULT_ENDPOINT
     endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
     criteria = _search_criteria(
-        list(elements) if elements is not None else None,
-        list(exclude_elements) if exclude_elements is not None else None,
+        element_symbols(elements, SOURCE) if elements is not None else None,
+        element_symbols(exclude_elements, SOURCE, "exclude_elements")
+        if exclude_elements is not None
+        else None,
         chemsys,
         formula,
         list(material_ids) if material_ids is not None else None,

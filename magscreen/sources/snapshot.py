@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from magscreen.errors import InputError
-from magscreen.sources.candidate import Candidate, check_structure
+from magscreen.sources.candidate import Candidate, check_structure, element_symbols
 
 INDEX_NAME = "index.json"
 
@@ -97,7 +97,7 @@ def load_snapshot(
             )
         index = [row for row in index if _matches(row, wanted)]
 
-    required = {str(el) for el in elements} if elements is not None else set()
+    required = set(element_symbols(elements, index_path)) if elements is not None else set()
     candidates = []
     for row in index:
         file = folder / row["file"]

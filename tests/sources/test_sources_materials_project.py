@@ -170,3 +170,9 @@ def test_closed_local_port_fails_fast_with_a_real_socket():
             timeout_s=2.0,
         )
     assert time.perf_counter() - start < 5.0
+
+
+def test_bad_element_symbol_is_an_input_error_before_any_request(mocked):
+    with pytest.raises(InputError, match="Materials Project: exclude_elements: not element symbols: Xx"):
+        query_materials_project(elements=["Fe"], exclude_elements=["Xx"], api_key=KEY)
+    assert len(mocked.calls) == 0

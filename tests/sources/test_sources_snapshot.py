@@ -139,6 +139,13 @@ def test_snapshot_path_may_be_the_folder_or_its_index(snapshot):
     assert len(load_snapshot(folder, names=["NiO"])) == 1
 
 
+def test_bad_element_symbol_is_named():
+    with pytest.raises(
+        InputError, match=r"elements: not element symbols: fe, Iron \(expected element symbols"
+    ):
+        load_snapshot(elements=["fe", "Iron", "O"])
+
+
 def test_missing_snapshot_folder_is_named(tmp_path):
     with pytest.raises(InputError, match=re.escape(str(tmp_path / "index.json"))):
         load_snapshot(tmp_path)
