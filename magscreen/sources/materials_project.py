@@ -148,7 +148,7 @@ def _search_once(
                 field=KEY_VARIABLE,
                 expected="a valid, active API key",
             ) from None
-        if status in _RETRY_STATUS or status is None and ("timed out" in text or "Connection" in text):
+        if status in _RETRY_STATUS or (status is None and ("timed out" in text or "Connection" in text)):
             raise _Retryable(text) from None
         if status is not None:
             raise ServiceError(f"{SOURCE} refused the query (HTTP {status}): {text}") from None

@@ -199,3 +199,15 @@ def test_candidate_passes_between_jobflow_jobs_as_a_candidate(tmp_path):
         Flow([first, second]), store=JobStore(MemoryStore()), log=False, root_dir=tmp_path
     )
     assert responses[second.uuid][1].output == ["Fe2O3", 10, True]
+
+
+@pytest.mark.parametrize(("formula", "short", "long"), [("Fe2O3", 1.945, 2.116), ("Cr2O3", 1.965, 2.016)])
+def test_corundum_octahedra_have_three_short_and_three_long_bonds(snapshot, formula, short, long):
+    """Corundum: each cation has 3 short + 3 long cation-O bonds (hematite 1.945/2.116 Angstrom,
+    eskolaite 1.965/2.016 Angstrom in the refined structures), which fixes z(12c) and x(18e)."""
+    structure = next(c for c in snapshot if c.formula == formula).structure
+    cation = next(site for site in structure if site.specie.symbol != "O")
+    bonds = sorted(n.nn_distance for n in structure.get_neighbors(cation, 2.4))
+    assert len(bonds) == 6
+    assert bonds[:3] == pytest.approx([short] * 3, abs=0.01)
+    assert bonds[3:] == pytest.approx([long] * 3, abs=0.01)
