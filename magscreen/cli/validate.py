@@ -1,0 +1,187 @@
+"""``magscreen validate``: DFT validation of orderings with the GPAW reference engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from jobflow import JobStore, run_locally
+from maggma.stores import MemoryStore
+from pymatgen.core import Structure
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from magscreen.cli import app
+from magscreen.config import StoreConfig
+from magscreen.errors import InputError, MagscreenError
+from magscreen.reference.makers import (
+    GPAWAnisotropyMaker,
+    GPAWRelaxMaker,
+    GPAWStaticMaker,
+    GPAWValidationMaker,
+)
+from magscreen.reference.ordering_input import structure_fingerprint
+from magscreen.reference.settings import GPAWSettings
+from magscreen.schemas.validation import DFTValidationDoc
+from magscreen.store import CampaignStores, build_stores
+
+console = Console(stderr=True)
+
+
+def _open_stores(db: str) -> CampaignStores:
+    if db.startswith(("mongodb://", "mongodb+srv://")):
+        return build_stores(StoreConfig(kind="mongodb", uri=db))
+    return build_stores(StoreConfig(kind="embedded", path=Path(db)))
+
+
+def _read_structure(path: Path, magmoms: str | None) -> Structure:
+    """Structure from a file (CIF/mcif, POSCAR, pymatgen JSON, ...), moments from the file or ``magmoms``."""
+    if not path.is_file():
+        raise InputError("file not found", source=path, field="--structure", expected="a structure file")
+    try:
+        structure = Structure.from_file(path)
+    except Exception as exc:  # pymatgen raises many types for unreadable files
+        raise InputError(f"cannot read a structure ({type(exc).__name__}: {exc})", source=path,
+                         field="--structure", expected="CIF, mcif, POSCAR or pymatgen JSON") from None
+    if magmoms is not None:
+        try:
+            values = [float(v) for v in magmoms.replace(",", " ").split()]
+        except ValueError:
+            raise InputError(f"unreadable moments {magmoms!r}", source=path, field="--magmoms",
+                             expected="one number per site (mu_B), comma separated") from None
+        if len(values) != len(structure):
+            raise InputError(f"{len(values)} moments for {len(structure)} sites", source=path,
+                             field="--magmoms", expected=f"{len(structure)} numbers (mu_B)")
+        structure.add_site_property("magmom", values)
+    return structure
+
+
+def _orderings_from_store(stores: CampaignStores, candidate: str, top: int) -> list[dict]:
+    docs = list(stores.orderings.query({"candidate_id": candidate, "rank": {"$ne": None}},
+                                       sort={"rank": 1}, limit=top))
+    if not docs:
+        raise InputError(f"no ranked orderings of candidate {candidate!r}", source=stores.location,
+                         field="orderings.candidate_id", expected="a candidate of a finished campaign")
+    return docs
+
+
+@app.command()
+def validate(
+    engine: Annotated[str, typer.Option(help="DFT engine; 'gpaw' (open source) is built in.")] = "gpaw",
+    structure: Annotated[
+        list[Path] | None,
+        typer.Option("--structure", "-s", help="Structure file with moments (magmom); repeat for several."),
+    ] = None,
+    magmoms: Annotated[
+        str | None, typer.Option(help="Moments (mu_B) per site for a file without them, e.g. '2.5,-2.5'.")
+    ] = None,
+    candidate: Annotated[
+        str | None,
+        typer.Option(help="Candidate id: without --structure, validate its top orderings from the store; "
+                     "with --structure, the id the documents get (default: reduced formula)."),
+    ] = None,
+    top: Annotated[int, typer.Option(help="How many of the candidate's lowest orderings to validate.")] = 2,
+    label: Annotated[
+        str | None, typer.Option(help="Ordering label for --structure (default: file stem).")
+    ] = None,
+    db: Annotated[
+        str, typer.Option("--db", "--store", help="Embedded store folder, or a mongodb:// URI.")
+    ] = "magscreen-db",
+    calculation: Annotated[
+        str, typer.Option(help="'static', 'relax' (BFGS positions), or 'anisotropy' (SOC force theorem).")
+    ] = "static",
+    workdir: Annotated[Path, typer.Option(help="Folder of GPAW restart files (reruns resume).")] = Path(
+        "gpaw-work"
+    ),
+    ecut: Annotated[float, typer.Option(help="Plane-wave cutoff (eV).")] = GPAWSettings.ecut_eV,
+    kpoint_density: Annotated[
+        float, typer.Option(help="k-points per 1/Angstrom along each reciprocal vector.")
+    ] = GPAWSettings.kpoint_density,
+    smearing: Annotated[float, typer.Option(help="Fermi-Dirac width (eV).")] = GPAWSettings.smearing_eV,
+    xc: Annotated[str, typer.Option(help="Functional (PBE; LDA for non-collinear moments).")] = "PBE",
+    hubbard: Annotated[
+        str, typer.Option(help="'mp' (Materials Project U for oxides/fluorides) or 'none'.")
+    ] = "mp",
+) -> None:
+    """Run DFT validation of orderings and write DFTValidationDoc documents into the store."""
+    try:
+        if engine != "gpaw":
+            raise InputError(f"engine {engine!r} is not available here", field="--engine",
+                             expected="'gpaw' (VASP validation runs from a campaign's validate step)")
+        if calculation not in ("static", "relax", "anisotropy"):
+            raise InputError(f"unknown calculation {calculation!r}", field="--calculation",
+                             expected="'static', 'relax' or 'anisotropy'")
+        if hubbard not in ("mp", "none"):
+            raise InputError(f"unknown value {hubbard!r}", field="--hubbard", expected="'mp' or 'none'")
+        if not structure and not candidate:
+            raise InputError("nothing to validate", field="--structure/--candidate",
+                             expected="structure files, or a candidate whose orderings are in the store")
+        settings = GPAWSettings(xc=xc, ecut_eV=ecut, kpoint_density=kpoint_density, smearing_eV=smearing,
+                                hubbard=None if hubbard == "none" else "mp")
+        stores = _open_stores(db)
+        if not structure:
+            tasks = [
+                (Structure.from_dict(d["structure"]), d["candidate_id"], d["label"], d["fingerprint"],
+                 d.get("model_version"))
+                for d in _orderings_from_store(stores, candidate, top)
+            ]
+        else:
+            tasks = []
+            for path in structure:
+                s = _read_structure(path, magmoms)
+                candidate_id = candidate or s.composition.reduced_formula
+                tasks.append((s, candidate_id, label or path.stem, structure_fingerprint(s), None))
+        maker = _validation_maker(calculation, settings, str(workdir.resolve()))
+        docs = _run(maker, tasks)
+        stores.validations.update([d.model_dump(mode="json") for d in docs])
+    except MagscreenError as error:
+        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(code=1) from None
+    console.print(_summary(docs))
+    console.print(f"{len(docs)} validation documents written to {stores.location} (collection validations)")
+
+
+def _validation_maker(calculation: str, settings: GPAWSettings, workdir: str) -> GPAWValidationMaker:
+    return GPAWValidationMaker(
+        static_maker=GPAWStaticMaker(settings=settings, workdir=workdir),
+        relax_maker=GPAWRelaxMaker(settings=settings, workdir=workdir) if calculation == "relax" else None,
+        anisotropy_maker=(
+            GPAWAnisotropyMaker(settings=settings, workdir=workdir) if calculation == "anisotropy" else None
+        ),
+    )
+
+
+def _run(maker: GPAWValidationMaker, tasks: list[tuple]) -> list[DFTValidationDoc]:
+    docs = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("GPAW validation", total=len(tasks))
+        for structure, candidate_id, label, fingerprint, model_version in tasks:
+            progress.update(bar, description=f"GPAW {candidate_id} {label}")
+            flow = maker.make(structure, candidate_id=candidate_id, ordering_label=label,
+                              ordering_fingerprint=fingerprint, model_version=model_version)
+            responses = run_locally(flow, store=JobStore(MemoryStore()), log=False, ensure_success=True)
+            docs.append(responses[flow.jobs[-1].uuid][1].output)
+            progress.advance(bar)
+    return docs
+
+
+def _summary(docs: list[DFTValidationDoc]) -> Table:
+    lowest = {}
+    for d in docs:
+        e = d.energy_per_magnetic_atom_eV
+        lowest[d.candidate_id] = min(lowest.get(d.candidate_id, e), e)
+    table = Table("candidate", "ordering", "calculation", "E - E_min (meV/mag. atom)", "moments (mu_B)",
+                  "MAE (ueV/atom)", "time (s)")
+    for d in docs:
+        moments = " ".join(
+            f"{m[2]:+.2f}" if not d.settings.noncollinear else "vec" for m in d.magnetic_moments
+        )
+        table.add_row(
+            d.candidate_id, d.ordering_label, d.calculation,
+            f"{(d.energy_per_magnetic_atom_eV - lowest[d.candidate_id]) * 1000:.1f}", moments,
+            "" if d.mae_ueV_per_atom is None else f"{d.mae_ueV_per_atom:+.1f}", f"{d.wall_time_s or 0:.0f}",
+        )
+    return table

@@ -1,0 +1,124 @@
+"""Convergence test of the GPAW defaults on ordering energy differences.
+
+For each compound the AFM - FM energy difference (meV per magnetic atom) is computed at a base
+setting and with one parameter changed at a time (cutoff, k-point density, smearing). A setting is
+converged when the difference agrees with the tightest value of its series within 1 meV per
+magnetic atom. Results of every calculation are checkpointed under ``--workdir``.
+
+Run (numbers in docs/reference.md)::
+
+    OMP_NUM_THREADS=1 python -m magscreen.reference.convergence --workdir gpaw-convergence \
+        --compounds Fe NiO MnF2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from magscreen.reference.calculation import single_point
+from magscreen.reference.ordering_input import ordering_input
+from magscreen.reference.settings import GPAWSettings
+from magscreen.reference.textbook import TEXTBOOK_ORDERINGS, textbook_pair
+
+__all__ = ["ConvergencePoint", "ordering_gap_meV", "run_convergence"]
+
+BASE = GPAWSettings(ecut_eV=450.0, kpoint_density=3.0, smearing_eV=0.05)
+SERIES: dict[str, list[float]] = {
+    "ecut_eV": [350.0, 450.0, 550.0],
+    "kpoint_density": [2.0, 3.0, 4.0],
+    "smearing_eV": [0.1, 0.05, 0.02],
+}
+
+
+@dataclass
+class ConvergencePoint:
+    """One AFM - FM energy difference.
+
+    Attributes
+    ----------
+    compound, parameter, value
+        What was computed and which setting was varied (``value`` in the setting's unit).
+    gap_meV_per_magnetic_atom
+        E(AFM) - E(FM) (meV per magnetic atom).
+    kpoints
+        Grid used.
+    wall_time_s
+        Time of both SCF runs (s; 0 when read from checkpoints).
+    """
+
+    compound: str
+    parameter: str
+    value: float
+    gap_meV_per_magnetic_atom: float
+    kpoints: list[int]
+    wall_time_s: float
+
+
+def ordering_gap_meV(compound: str, settings: GPAWSettings, workdir: Path) -> tuple[float, list[int], float]:
+    """E(AFM) - E(FM) of a textbook compound (meV per magnetic atom), its k-grid and wall time (s)."""
+    fm_label, afm_label, _ = TEXTBOOK_ORDERINGS[compound]
+    tag = f"ecut{settings.ecut_eV:g}_k{settings.kpoint_density:g}_s{settings.smearing_eV:g}"
+    results = {}
+    for label, structure in textbook_pair(compound).items():
+        ordering = ordering_input(structure, source=f"textbook {compound} {label}")
+        results[label] = single_point(ordering, settings, workdir / compound / tag / label)
+    n_magnetic = ordering_input(textbook_pair(compound)[fm_label]).n_magnetic_atoms
+    gap = (results[afm_label].energy_eV - results[fm_label].energy_eV) / n_magnetic * 1000.0
+    return gap, results[fm_label].kpoints, sum(r.wall_time_s for r in results.values())
+
+
+def run_convergence(
+    compounds: list[str], workdir: Path, console: Console | None = None
+) -> list[ConvergencePoint]:
+    """All series of ``SERIES`` around ``BASE`` for each compound."""
+    console = console or Console()
+    points = []
+    for compound in compounds:
+        for parameter, values in SERIES.items():
+            for value in values:
+                settings = replace(BASE, **{parameter: value})
+                start = time.perf_counter()
+                gap, kpoints, wall = ordering_gap_meV(compound, settings, workdir)
+                points.append(ConvergencePoint(compound, parameter, value, gap, kpoints, wall))
+                console.log(f"{compound} {parameter}={value:g}: {gap:.2f} meV/magnetic atom, "
+                            f"k={kpoints}, {time.perf_counter() - start:.0f} s")
+    return points
+
+
+def _table(points: list[ConvergencePoint]) -> Table:
+    table = Table("compound", "parameter", "value", "AFM-FM (meV/mag. atom)", "diff. to tightest", "k-grid",
+                  "wall (s)")
+    for compound in dict.fromkeys(p.compound for p in points):
+        for parameter in SERIES:
+            series = [p for p in points if p.compound == compound and p.parameter == parameter]
+            tightest = series[-1].gap_meV_per_magnetic_atom
+            for p in series:
+                table.add_row(compound, parameter, f"{p.value:g}", f"{p.gap_meV_per_magnetic_atom:.2f}",
+                              f"{p.gap_meV_per_magnetic_atom - tightest:+.2f}",
+                              "x".join(map(str, p.kpoints)), f"{p.wall_time_s:.0f}")
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry: run the study and print (and save as JSON) its table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workdir", type=Path, default=Path("gpaw-convergence"))
+    parser.add_argument(
+        "--compounds", nargs="+", default=["Fe", "NiO", "MnF2"], choices=list(TEXTBOOK_ORDERINGS)
+    )
+    args = parser.parse_args(argv)
+    console = Console()
+    points = run_convergence(args.compounds, args.workdir, console)
+    console.print(_table(points))
+    (args.workdir / "convergence.json").write_text(json.dumps([asdict(p) for p in points], indent=1))
+
+
+if __name__ == "__main__":
+    main()

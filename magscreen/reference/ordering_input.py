@@ -1,0 +1,106 @@
+"""An ordering as GPAW input: ASE ``Atoms`` and initial moments from a pymatgen ``magmom`` property."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from ase import Atoms
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from magscreen.errors import InputError
+
+__all__ = ["OrderingInput", "ordering_input", "structure_fingerprint"]
+
+#: Moments below this (mu_B) count as zero.
+ZERO_MOMENT = 1e-3
+
+
+@dataclass(frozen=True)
+class OrderingInput:
+    """Atoms and initial moments of one ordering.
+
+    Attributes
+    ----------
+    atoms
+        Cell without a calculator; collinear moments are set as its initial magnetic moments.
+    moments
+        Initial moments (mu_B), shape (N, 3); collinear moments lie along z.
+    noncollinear
+        True when some moment has a component off the z axis.
+    """
+
+    atoms: Atoms
+    moments: np.ndarray
+    noncollinear: bool
+
+    @property
+    def n_magnetic_atoms(self) -> int:
+        """Sites of the elements that carry a moment anywhere in the cell."""
+        magnetic = np.linalg.norm(self.moments, axis=1) > ZERO_MOMENT
+        elements = {s for s, m in zip(self.atoms.get_chemical_symbols(), magnetic, strict=True) if m}
+        return sum(s in elements for s in self.atoms.get_chemical_symbols())
+
+
+def _moment_vector(value: object, index: int, source: str) -> np.ndarray:
+    vector = getattr(value, "global_moment", value)
+    array = np.asarray(vector, dtype=float)
+    if array.ndim == 0:
+        return np.array([0.0, 0.0, float(array)])
+    if array.shape != (3,) or not np.all(np.isfinite(array)):
+        raise InputError(
+            f"moment {value!r} of site {index} is not a number or a 3-vector",
+            source=source, field=f"magmom[{index}]", expected="a float or 3 finite floats (mu_B)",
+        )
+    return array
+
+
+def ordering_input(structure: Structure, source: str = "structure") -> OrderingInput:
+    """Convert a structure whose ``magmom`` site property holds the ordering.
+
+    Parameters
+    ----------
+    structure
+        Ordered structure with a ``magmom`` site property: floats (collinear, mu_B along z),
+        3-vectors or pymatgen ``Magmom`` objects (non-collinear).
+    source
+        Where the structure came from, named in error messages.
+
+    Raises
+    ------
+    InputError
+        No ``magmom`` property, a disordered site, or a moment that is neither a float nor a 3-vector.
+    """
+    if not structure.is_ordered:
+        raise InputError("the structure has partially occupied sites", source=source, field="sites",
+                         expected="an ordered structure")
+    magmoms = structure.site_properties.get("magmom")
+    if magmoms is None:
+        raise InputError("the structure has no 'magmom' site property", source=source, field="magmom",
+                         expected="one moment per site (mu_B), e.g. from an ordering")
+    moments = np.array([_moment_vector(m, i, source) for i, m in enumerate(magmoms)])
+    if not np.any(np.linalg.norm(moments, axis=1) > ZERO_MOMENT):
+        raise InputError("every moment is zero", source=source, field="magmom",
+                         expected="at least one site with a moment (mu_B)")
+    noncollinear = bool(np.any(np.abs(moments[:, :2]) > ZERO_MOMENT))
+    atoms = AseAtomsAdaptor.get_atoms(structure.copy(site_properties={}))
+    if not noncollinear:
+        atoms.set_initial_magnetic_moments(moments[:, 2])
+    return OrderingInput(atoms=atoms, moments=moments, noncollinear=noncollinear)
+
+
+def structure_fingerprint(structure: Structure) -> str:
+    """Sixteen hex digits from species, fractional coordinates (1e-3) and moments (0.1 mu_B).
+
+    A stand-in key for structures that arrive without an ordering fingerprint (e.g. from a file);
+    unlike the orderings module's fingerprint it is not invariant under symmetry operations.
+    """
+    moments = ordering_input(structure).moments
+    rows = [
+        f"{site.specie}:{np.round(site.frac_coords % 1.0, 3).tolist()}:{np.round(m, 1).tolist()}"
+        for site, m in zip(structure, moments, strict=True)
+    ]
+    lattice = np.round(structure.lattice.matrix, 3).tolist()
+    return hashlib.sha1(f"{lattice}|{'|'.join(rows)}".encode()).hexdigest()[:16]
