@@ -1,0 +1,109 @@
+"""Submit a magscreen campaign to a cluster workflow manager: FireWorks or jobflow-remote.
+
+The campaign flow is the one ``magscreen run`` executes locally; only where it runs changes.
+
+    python workflows/submit.py fireworks CONFIG --launchpad workflows/fireworks/my_launchpad.yaml
+    python workflows/submit.py jobflow-remote CONFIG --project magscreen --worker cluster
+
+The config's ``store`` section should point at MongoDB (``kind: mongodb``): every job writes its
+documents there, wherever it runs. The jobs added at run time (DFT validation of the best
+candidates, atomate2 VASP jobs with ``validate: {engine: vasp}``) are submitted by the campaign's
+summary job to the same manager.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from fireworks import Workflow
+from jobflow import Flow
+from jobflow.managers.fireworks import flow_to_workflow
+
+from magscreen.config import CampaignConfig, load_config
+from magscreen.errors import MagscreenError
+from magscreen.flows.campaign import CampaignMaker
+from magscreen.flows.candidates import load_candidates
+from magscreen.store import CampaignStores, build_stores
+
+__all__ = ["campaign_flow", "campaign_workflow", "submit_fireworks", "submit_jobflow_remote"]
+
+cli = typer.Typer(help=__doc__.split("\n\n")[0], no_args_is_help=True, add_completion=False)
+
+
+def campaign_flow(config: CampaignConfig, *, check_store: bool = True) -> tuple[Flow, CampaignStores]:
+    """The campaign flow of a config and the stores its jobs write to.
+
+    Parameters
+    ----------
+    config
+        Validated campaign config.
+    check_store
+        Connect to the store now (fails early when MongoDB is unreachable).
+    """
+    stores = build_stores(config.store, check=check_store)
+    candidates = load_candidates(config.candidates)
+    maker = CampaignMaker.from_config(config)
+    flow = maker.make(candidates, stores=stores, config=config.model_dump(mode="json", by_alias=True))
+    return flow, stores
+
+
+def campaign_workflow(config: CampaignConfig, *, check_store: bool = True) -> Workflow:
+    """FireWorks workflow of a campaign; job outputs go to the campaign database's ``outputs``."""
+    flow, stores = campaign_flow(config, check_store=check_store)
+    return flow_to_workflow(flow, store=stores.job_store(), name=f"magscreen {config.name}")
+
+
+def submit_fireworks(config: CampaignConfig, launchpad_file: Path) -> dict[int, int]:
+    """Add the campaign workflow to a LaunchPad; returns FireWorks' old-to-new id mapping."""
+    from fireworks import LaunchPad
+
+    launchpad = LaunchPad.from_file(str(launchpad_file))
+    return launchpad.add_wf(campaign_workflow(config))
+
+
+def submit_jobflow_remote(
+    config: CampaignConfig, project: str | None, worker: str | None, exec_config: str | None = None
+) -> list[str]:
+    """Submit the campaign flow to a jobflow-remote project; returns the job ids."""
+    from jobflow_remote import submit_flow
+
+    flow, _ = campaign_flow(config)
+    return submit_flow(flow, worker=worker, project=project, exec_config=exec_config)
+
+
+def _load(config: Path) -> CampaignConfig:
+    try:
+        return load_config(config)
+    except MagscreenError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+@cli.command("fireworks")
+def fireworks_command(
+    config: Annotated[Path, typer.Argument(help="Campaign config (YAML).")],
+    launchpad: Annotated[Path, typer.Option(help="LaunchPad file.")] = Path(
+        "workflows/fireworks/my_launchpad.yaml"
+    ),
+) -> None:
+    """Add the campaign to a FireWorks LaunchPad (then: qlaunch rapidfire)."""
+    ids = submit_fireworks(_load(config), launchpad)
+    typer.echo(f"added {len(ids)} fireworks to {launchpad}")
+
+
+@cli.command("jobflow-remote")
+def jobflow_remote_command(
+    config: Annotated[Path, typer.Argument(help="Campaign config (YAML).")],
+    project: Annotated[str | None, typer.Option(help="jobflow-remote project name.")] = None,
+    worker: Annotated[str | None, typer.Option(help="Worker of the project.")] = None,
+    exec_config: Annotated[str | None, typer.Option(help="Execution config of the project.")] = None,
+) -> None:
+    """Submit the campaign to jobflow-remote (then: jf runner start)."""
+    ids = submit_jobflow_remote(_load(config), project, worker, exec_config)
+    typer.echo(f"submitted {len(ids)} jobs to jobflow-remote project {project or '(default)'}")
+
+
+if __name__ == "__main__":
+    cli()
