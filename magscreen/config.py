@@ -141,7 +141,7 @@ class StoreConfig(_Section):
     path: Path = Field(Path("magscreen-db"), description="Folder of the embedded store.")
     uri: str | None = Field(None, description="MongoDB URI, e.g. mongodb://user:pass@host:27017/.")
     database: str = Field("magscreen", description="MongoDB database name.")
-    timeout_s: float = Field(10.0, gt=0, description="MongoDB server selection timeout (s).")
+    timeout_s: float = Field(5.0, gt=0, description="MongoDB server selection timeout (s).")
 
     @model_validator(mode="after")
     def _uri_for_mongodb(self) -> StoreConfig:
@@ -211,7 +211,8 @@ def _describe(error: dict) -> tuple[str, str, str]:
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[
             kind
         ]
-        expected = f"a value {op} {next(iter(ctx.values()))}"
+        bound = next(iter(ctx.values()))
+        expected = f"a value {op} {bound:g}" if isinstance(bound, int | float) else f"a value {op} {bound}"
     elif kind == "value_error":
         return key_path, str(ctx.get("error", error["msg"])), ""
     else:
