@@ -103,7 +103,8 @@ class RelaxConfig(_Section):
     relax_moments: bool = Field(
         True, description="Relax moments with the magnetic forces, when the calculator provides them."
     )
-    torque_tol: float = Field(1e-3, gt=0, description="Spin relaxation convergence threshold (eV/mu_B).")
+    relax_magnitudes: bool = Field(True, description="Spin relaxation also moves the moment magnitudes.")
+    torque_tol: float = Field(1e-3, gt=0, description="Spin relaxation threshold on the largest torque (eV).")
     spin_steps: int = Field(100, ge=0, description="Most spin relaxation steps.")
 
 

@@ -88,6 +88,7 @@ class CampaignMaker(Maker):
                 relax_positions=relax.relax_positions,
                 relax_cell=relax.relax_cell,
                 relax_moments=relax.relax_moments,
+                relax_magnitudes=relax.relax_magnitudes,
                 torque_tol=relax.torque_tol,
                 spin_steps=relax.spin_steps,
             ),

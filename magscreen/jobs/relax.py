@@ -55,10 +55,10 @@ class RelaxOrderingMaker(Maker):
         Force threshold (eV/Angstrom).
     steps
         Most lattice optimizer steps.
-    relax_positions, relax_cell, relax_moments
+    relax_positions, relax_cell, relax_moments, relax_magnitudes
         What is relaxed.
     torque_tol
-        Spin relaxation threshold (eV/mu_B).
+        Spin relaxation threshold on the largest torque (eV).
     spin_steps
         Most spin relaxation steps.
     """
@@ -71,6 +71,7 @@ class RelaxOrderingMaker(Maker):
     relax_positions: bool = True
     relax_cell: bool = True
     relax_moments: bool = True
+    relax_magnitudes: bool = True
     torque_tol: float = 1e-3
     spin_steps: int = 100
 
@@ -112,6 +113,7 @@ class RelaxOrderingMaker(Maker):
             relax_positions=self.relax_positions,
             relax_cell=self.relax_cell,
             relax_moments=self.relax_moments,
+            relax_magnitudes=self.relax_magnitudes,
             torque_tol=self.torque_tol,
             spin_steps=self.spin_steps,
         )

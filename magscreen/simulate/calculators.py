@@ -3,8 +3,10 @@
 A spec is one of
 
 - a shipped model name (``nio``) or a checkpoint path (``runs/model.pt``): :class:`MagneticCalculator`;
-- ``heisenberg:J1[,J2,...]``: the toy :class:`HeisenbergCalculator` with exchange couplings in meV
-  for the nearest, next-nearest, ... magnetic neighbour shells (for tests and demonstrations).
+- ``heisenberg:J1[,J2,...]``: the toy :class:`~magscreen.magnetism.HeisenbergCalculator` with
+  exchange couplings in meV per pair (J > 0 ferromagnetic) for the nearest, next-nearest, ...
+  magnetic neighbour shells; its ``model_version`` is the spec itself and it has no magnetic
+  domain (for tests and demonstrations).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def _parse_couplings(spec: str) -> list[float]:
         raise InputError(
             f"cannot read couplings from {spec!r}",
             field="relax.calculator",
-            expected="'heisenberg:J1[,J2,...]' with exchange couplings in meV, e.g. 'heisenberg:-5,2'",
+            expected="'heisenberg:J1[,J2,...]' with couplings in meV per pair, e.g. 'heisenberg:1,-10'",
         )
     return couplings
 
@@ -47,7 +49,11 @@ def load_calculator(spec: str, device: str = "cpu") -> Calculator:
     if spec.startswith(HEISENBERG_PREFIX):
         from magscreen.magnetism import HeisenbergCalculator
 
-        return HeisenbergCalculator.from_couplings_meV(_parse_couplings(spec))
+        couplings = {shell: j / 1000.0 for shell, j in enumerate(_parse_couplings(spec), start=1)}
+        calculator = HeisenbergCalculator(couplings)
+        calculator.model_version = spec
+        calculator.magnetic_domain = None
+        return calculator
     from magscreen.potential import MagneticCalculator
 
     return MagneticCalculator(spec, device=device)

@@ -2,8 +2,8 @@
 
 1. Positions and cell with ASE ``FIRE`` (cell through ``FrechetCellFilter``) while the moments stay
    at the ordering's values (``atoms.get_initial_magnetic_moments()``).
-2. Moments with :func:`magscreen.magnetism.relax_spins`, when the calculator provides magnetic
-   forces ``H_i = -dE/dm_i`` (eV/mu_B).
+2. Moment directions (and magnitudes) with :func:`magscreen.magnetism.relax_spins`, when the
+   calculator provides magnetic forces ``H_i = -dE/dm_i`` (eV/mu_B).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from ase.constraints import FixAtoms
 from ase.filters import FrechetCellFilter
 from ase.optimize import FIRE
 from ase.units import GPa
+
+from magscreen.magnetism import relax_spins
 
 __all__ = ["RelaxResult", "has_magnetic_forces", "relax_ordering"]
 
@@ -82,6 +84,7 @@ def relax_ordering(
     relax_positions: bool = True,
     relax_cell: bool = True,
     relax_moments: bool = True,
+    relax_magnitudes: bool = True,
     torque_tol: float = 1e-3,
     spin_steps: int = 100,
 ) -> RelaxResult:
@@ -102,8 +105,10 @@ def relax_ordering(
         What the lattice relaxation moves.
     relax_moments
         Whether to relax the moments when the calculator has magnetic forces.
+    relax_magnitudes
+        Whether the spin relaxation also moves the moment magnitudes (else directions only).
     torque_tol
-        Spin relaxation threshold on the magnetic force (eV/mu_B).
+        Spin relaxation threshold on the largest torque |m x H| (eV).
     spin_steps
         Most spin relaxation steps.
     """
@@ -125,12 +130,17 @@ def relax_ordering(
         atoms.set_constraint()
 
     n_spin_steps = 0
-    if relax_moments and spin_steps > 0 and has_magnetic_forces(calculator):
-        from magscreen.magnetism import relax_spins
-
-        spin_result = relax_spins(atoms, calculator, fmax=torque_tol, steps=spin_steps)
-        converged = converged and bool(spin_result.converged)
-        n_spin_steps = int(spin_result.steps)
+    initial = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
+    if relax_moments and spin_steps > 0 and has_magnetic_forces(calculator) and np.any(initial):
+        spins = relax_spins(
+            atoms, calculator, fmax_torque=torque_tol, steps=spin_steps, relax_magnitudes=relax_magnitudes
+        )
+        converged = converged and bool(spins.converged)
+        n_spin_steps = int(spins.n_steps)
+        moments = np.asarray(spins.atoms.get_initial_magnetic_moments(), dtype=float)
+        if initial.ndim == 1 and np.allclose(moments[:, :2], 0.0, atol=1e-6):
+            moments = moments[:, 2]  # a collinear ordering that stayed collinear keeps float moments
+        atoms.set_initial_magnetic_moments(moments)
 
     energy = float(atoms.get_potential_energy())
     max_force = float(np.linalg.norm(atoms.get_forces(), axis=1).max()) if "forces" in properties else 0.0

@@ -30,7 +30,7 @@ def _write_config(folder: Path, calculator: str, **sections) -> Path:
         "name": "test",
         "candidates": {"source": "snapshot", "filters": {"names": ["NiO", "MnO"]}},
         "orderings": {"max_magnetic_atoms": 2, "max_orderings": 3},
-        "relax": {"calculator": calculator, "steps": 3, "relax_moments": False},
+        "relax": {"calculator": calculator, "steps": 3, "spin_steps": 3},
         "store": {"path": str(folder / "db")},
     }
     for key, value in sections.items():
