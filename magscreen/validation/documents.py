@@ -18,6 +18,7 @@ from magscreen.schemas.validation import DFTSettings, DFTValidationDoc
 __all__ = ["force_theorem_anisotropy", "validation_document"]
 
 EV_TO_UEV = 1e6
+MONTY_TAGS = ("@module", "@class", "@version")
 RECORDED_INCAR_TAGS = (
     "ISPIN",
     "LNONCOLLINEAR",
@@ -194,7 +195,7 @@ def validation_document(
         energy_per_magnetic_atom_eV=energy / n_magnetic_atoms if n_magnetic_atoms else None,
         magnetic_moments=None if moments is None else _in_ordering_order(moments.tolist(), site_order),
         total_magnetization=None if moments is None else float(np.linalg.norm(moments.sum(axis=0))),
-        structure=final.as_dict(),
+        structure=_without_class_tags(final.as_dict()),
         anisotropy_energies_ueV_per_atom=anisotropy,
         mae_ueV_per_atom=mae,
         easy_axis=easy_axis,
@@ -208,6 +209,19 @@ def validation_document(
         or None,
         model_version=model_version,
     )
+
+
+def _without_class_tags(data):
+    """Drop monty's ``@module``/``@class`` tags (``Structure.from_dict`` does not need them).
+
+    Untagged, the structure stays a plain dict when jobflow decodes the document from a store;
+    tagged, MontyDecoder would turn it into a ``Structure`` that the ``dict`` field rejects.
+    """
+    if isinstance(data, dict):
+        return {k: _without_class_tags(v) for k, v in data.items() if k not in MONTY_TAGS}
+    if isinstance(data, list):
+        return [_without_class_tags(v) for v in data]
+    return data
 
 
 def _succeeded(task: TaskDoc) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from jobflow import run_locally
+from jobflow import Flow, run_locally
+from pymatgen.core import Structure
 from validation_structures import nio_afm2
 
 from magscreen.config import StoreConfig
+from magscreen.jobs.campaign import save_validation
 from magscreen.schemas import DFTValidationDoc, MagneticOrderingDoc
 from magscreen.store import build_stores
 from magscreen.validation import VaspValidationMaker
@@ -40,8 +42,10 @@ def _ml_document(candidate_id: str, fingerprint: str, energy_per_magnetic_atom: 
 
 
 def test_vasp_documents_line_up_with_ml_orderings_in_the_embedded_store(mock_vasp, tmp_path):
+    """The campaign path: the flow's document is resolved from the job store and saved by
+    ``save_validation`` into ``validations``, next to the ML ``orderings`` of the same database."""
     stores = build_stores(StoreConfig(kind="embedded", path=tmp_path / "db"))
-    flow = VaspValidationMaker().make(
+    dft = VaspValidationMaker().make(
         nio_afm2(),
         candidate_id="nio-test",
         ordering_label="AFM-II",
@@ -49,33 +53,23 @@ def test_vasp_documents_line_up_with_ml_orderings_in_the_embedded_store(mock_vas
         model_version="test-model",
     )
     mock_vasp({"nio-test AFM-II vasp static": "nio_afm2_static"})
+    flow = Flow([dft, save_validation(dft.output, store=stores.validations)])
     run_locally(flow, create_folders=True, ensure_success=True, store=stores.job_store())
-
-    # the flow's output reached the jobflow outputs collection of the same database
-    output = stores.outputs.query_one({"uuid": flow.output.uuid})
-    assert output["output"]["validation_id"] == "nio-test:nio-afm2:vasp:static"
-
-    dft = DFTValidationDoc.model_validate(
-        {k: v for k, v in output["output"].items() if not k.startswith("@")}
-    )
-    stores.validations.update(dft.model_dump(mode="json"))
     stores.orderings.update(_ml_document("nio-test", "nio-afm2", -5.0).model_dump(mode="json"))
     stores.orderings.update(_ml_document("other", "other-fp", -4.0).model_dump(mode="json"))
 
     pairs = []
     for validation in stores.validations.query({"engine": "vasp"}):
-        ml = list(
-            stores.orderings.query(
-                {
-                    "candidate_id": validation["candidate_id"],
-                    "fingerprint": validation["ordering_fingerprint"],
-                }
-            )
-        )
-        pairs.append((validation, ml))
+        same_ordering = {
+            "candidate_id": validation["candidate_id"],
+            "fingerprint": validation["ordering_fingerprint"],
+        }
+        pairs.append((validation, list(stores.orderings.query(same_ordering))))
     assert len(pairs) == 1
     validation, (ml,) = pairs[0]
-    assert ml["label"] == validation["ordering_label"] == "AFM-II"
-    assert ml["model_version"] == validation["model_version"] == "test-model"
-    assert validation["energy_per_magnetic_atom_eV"] == dft.energy_per_magnetic_atom_eV
+    dft_doc = DFTValidationDoc.model_validate(validation)
+    assert dft_doc.validation_id == "nio-test:nio-afm2:vasp:static"
+    assert ml["label"] == dft_doc.ordering_label == "AFM-II"
+    assert ml["model_version"] == dft_doc.model_version == "test-model"
+    assert Structure.from_dict(dft_doc.structure).composition.reduced_formula == "NiO"
     stores.close()
