@@ -2,6 +2,7 @@
 
 from magscreen.magnetism.collinear import EnumerationResult, enumerate_collinear
 from magscreen.magnetism.heisenberg import HeisenbergCalculator
+from magscreen.magnetism.noncollinear import enumerate_noncollinear
 from magscreen.magnetism.ordering import Ordering
 from magscreen.magnetism.parent import ParentCell, parent_cell
 from magscreen.magnetism.relax import SpinRelaxResult, relax_spins
@@ -16,6 +17,7 @@ __all__ = [
     "ParentCell",
     "SpinRelaxResult",
     "enumerate_collinear",
+    "enumerate_noncollinear",
     "magnetic_sites",
     "parent_cell",
     "relax_spins",

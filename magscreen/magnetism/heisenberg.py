@@ -96,7 +96,7 @@ class HeisenbergCalculator(Calculator):
         sub = atoms[magnetic]
         while True:
             i, j, d = neighbor_list("ijd", sub, max(cutoff, 1e-3))
-            shells = _shell_distances(d, self.distance_tolerance)
+            shells = _shell_distances(d[d < cutoff - self.distance_tolerance], self.distance_tolerance)
             if not shell_keys or len(shells) >= max(shell_keys) or cutoff > 100.0:
                 break
             cutoff = max(2.0 * cutoff, 3.0)

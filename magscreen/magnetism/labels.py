@@ -89,8 +89,8 @@ def display_q(parent: ParentCell, q: np.ndarray, *, whole_star: bool = True) -> 
     shifts = np.array(list(itertools.product((-1, 0, 1), repeat=3)))
     members = (arms[:, None, :] % 1.0 + shifts[None]).reshape(-1, 3)
     conventional = np.round(parent.to_conventional_q(members), 9) + 0.0
-    inverse = np.linalg.inv(parent.conventional_lattice)
-    norms = np.round(np.einsum("ki,ij,kj->k", conventional, inverse @ inverse.T, conventional), 6)
+    reciprocal = np.linalg.inv(parent.conventional_lattice).T  # rows: conventional reciprocal vectors / 2 pi
+    norms = np.round(np.linalg.norm(conventional @ reciprocal, axis=1) ** 2, 6)
     negatives = np.sum(conventional < 0, axis=1)
     order = np.lexsort((conventional[:, 2], conventional[:, 1], conventional[:, 0], negatives, norms))
     return conventional[order[0]]

@@ -50,8 +50,9 @@ class Ordering:
 
     def to_atoms(self) -> Atoms:
         """ASE view with initial magnetic moments: shape (N,) if collinear, (N, 3) otherwise."""
-        atoms = AseAtomsAdaptor.get_atoms(self.structure.copy(site_properties={}))
+        atoms = AseAtomsAdaptor.get_atoms(self.structure)
         moments = self.moments
+        atoms.set_initial_magnetic_moments(None)
         atoms.set_initial_magnetic_moments(moments[:, 2] if self.kind == "collinear" else moments)
         return atoms
 

@@ -46,3 +46,9 @@ def mnf2() -> Structure:
 def triangular() -> Structure:
     """A triangular lattice of Mn (a = 3 Angstrom) in layers 10 Angstrom apart."""
     return Structure(Lattice.hexagonal(3.0, 10.0), ["Mn"], [[0, 0, 0]])
+
+
+@pytest.fixture
+def kagome() -> Structure:
+    """A kagome lattice of Mn (nearest-neighbour distance 3 Angstrom) in layers 10 Angstrom apart."""
+    return Structure(Lattice.hexagonal(6.0, 10.0), ["Mn"] * 3, [[0.5, 0, 0], [0, 0.5, 0], [0.5, 0.5, 0]])
