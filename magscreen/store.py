@@ -26,6 +26,7 @@ from pathlib import Path
 from jobflow import JobStore
 from maggma.core import Sort, Store
 from maggma.stores import MemoryStore, MongoStore
+from mongomock_ng.filtering import filter_applies
 from monty.json import MSONable, jsanitize
 from pymongo.errors import PyMongoError
 
@@ -76,6 +77,9 @@ class SQLiteStore(Store):
         Path(self.database_path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.database_path, timeout=60, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a committed upsert survives a killed process (not a power cut) without an
+        # fsync per transaction
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS {self._table} (uid TEXT PRIMARY KEY, key TEXT, doc TEXT)"
         )
@@ -109,10 +113,10 @@ class SQLiteStore(Store):
         return [json.loads(row[0]) for row in cursor]
 
     def _memory(self, criteria: dict | None) -> MemoryStore:
-        """A MemoryStore holding the candidate rows, to evaluate MongoDB semantics on."""
+        """A MemoryStore holding the rows that match ``criteria``, to evaluate MongoDB semantics on."""
         memory = MemoryStore(collection_name=f"{self.collection_name}_view", key=self.key)
         memory.connect()
-        rows = self._rows(criteria)
+        rows = [row for row in self._rows(criteria) if not criteria or filter_applies(criteria, row)]
         if rows:
             memory._collection.insert_many(rows)
         return memory
