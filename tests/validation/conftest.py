@@ -16,8 +16,7 @@ import pytest
 from atomate2.utils.testing.vasp import monkeypatch_vasp
 from jobflow import CURRENT_JOB
 from pymatgen.io.vasp import Incar, Kpoints, Poscar
-
-TEST_DATA = Path(__file__).resolve().parent / "test_data"
+from validation_structures import TEST_DATA
 
 
 @pytest.fixture

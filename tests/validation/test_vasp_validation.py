@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TEST_DATA
 from jobflow import run_locally
 from maggma.stores import MemoryStore
 from pymatgen.io.vasp import Kpoints, Vasprun
 from pymatgen.io.vasp.sets import MPRelaxSet
-from validation_structures import NIO_A, fept_l10, nio_afm2
+from validation_structures import NIO_A, TEST_DATA, fept_l10, nio_afm2
 
 from magscreen.errors import InputError, StructureError
 from magscreen.schemas.validation import DFTValidationDoc

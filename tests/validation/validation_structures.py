@@ -7,9 +7,12 @@ FePt L1_0: the 2-atom tetragonal cell (a = 2.73, c = 3.72 Angstrom), ferromagnet
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
+TEST_DATA = Path(__file__).resolve().parent / "test_data"
 NIO_A = 4.17
 FEPT_A, FEPT_C = 2.73, 3.72
 
