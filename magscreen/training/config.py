@@ -30,6 +30,12 @@ class DataConfig(_Section):
     max_train_frames: int | None = Field(
         None, ge=1, description="Use only this many training frames, drawn with the run's seed."
     )
+    epoch_size: int | None = Field(
+        None,
+        ge=1,
+        description="Frames drawn per epoch (the training set reshuffled as often as needed); "
+        "by default one pass. Equal epoch sizes give runs on different data sizes the same budget.",
+    )
     zero_moments: bool = Field(
         False,
         description="Set every moment to zero (the non-magnetic baseline: what a universal potential sees).",
@@ -53,6 +59,14 @@ class LossWeights(_Section):
     forces: float = Field(1.0, ge=0, description="Forces.")
     magnetic_forces: float = Field(1.0, ge=0, description="Magnetic forces on atoms that carry a moment.")
     stress: float = Field(1.0, ge=0, description="Stress.")
+    magnetic_forces_longitudinal: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Relative weight of the magnetic-force error along the moment (1: plain H loss; "
+        "0: transverse part only). Constrained-moment DFT with fixed magnitudes pins the "
+        "longitudinal field poorly.",
+    )
 
 
 class StageConfig(_Section):

@@ -34,6 +34,8 @@ class LabelBatch:
         constrained-moment DFT, so their zero is not a measurement).
     stress, stress_mask
         Stress (eV/Angstrom^3), shape (B, 3, 3).
+    moment_directions
+        Unit vectors along the moments, shape (N, 3); zero where an atom carries no moment.
     """
 
     n_atoms: torch.Tensor
@@ -45,6 +47,7 @@ class LabelBatch:
     magnetic_forces_mask: torch.Tensor
     stress: torch.Tensor
     stress_mask: torch.Tensor
+    moment_directions: torch.Tensor
 
 
 def collate_labels(frames: Sequence[Frame], dtype: torch.dtype = torch.float64) -> LabelBatch:
@@ -79,13 +82,28 @@ def collate_labels(frames: Sequence[Frame], dtype: torch.dtype = torch.float64) 
             np.stack([np.full((3, 3), np.nan) if f.stress is None else f.stress for f in frames]), dtype=dtype
         ),
         stress_mask=torch.tensor([f.stress is not None for f in frames]),
+        moment_directions=torch.as_tensor(
+            np.concatenate([_directions(f.moments) for f in frames]), dtype=dtype
+        ),
     )
 
 
-def squared_errors(predictions: dict[str, torch.Tensor], labels: LabelBatch, names: Sequence[str]) -> dict:
+def _directions(moments: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(moments, axis=1, keepdims=True)
+    return np.divide(moments, norms, out=np.zeros_like(moments), where=norms > 0)
+
+
+def squared_errors(
+    predictions: dict[str, torch.Tensor],
+    labels: LabelBatch,
+    names: Sequence[str],
+    longitudinal_weight: float = 1.0,
+) -> dict:
     """Sum of squared errors and the number of labelled entries, per loss term.
 
     Energy enters per atom (eV/atom); forces, magnetic forces and stress per Cartesian component.
+    The component of a magnetic-force error along the moment is weighted by ``longitudinal_weight``
+    (1: plain squared error; 0: transverse part only, the part that exerts a torque).
 
     Returns
     -------
@@ -102,7 +120,11 @@ def squared_errors(predictions: dict[str, torch.Tensor], labels: LabelBatch, nam
             error = ((prediction - target) / labels.n_atoms)[mask]
         else:
             error = (prediction - target)[mask]
-        out[name] = ((error**2).sum(), int(error.numel()))
+        squared = (error**2).sum()
+        if name == "magnetic_forces" and longitudinal_weight != 1.0:
+            along = (error * labels.moment_directions[mask]).sum(-1)
+            squared = squared - (1.0 - longitudinal_weight) * (along**2).sum()
+        out[name] = (squared, int(error.numel()))
     return out
 
 
@@ -111,6 +133,7 @@ def masked_loss(
     labels: LabelBatch,
     weights: dict[str, float],
     variances: dict[str, float],
+    longitudinal_weight: float = 1.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Loss = sum over terms of weight * mean squared error / label variance, labelled entries only.
 
@@ -125,6 +148,8 @@ def masked_loss(
         Weight per term; the terms used are the keys.
     variances
         Variance of each label type over the training set (its units squared).
+    longitudinal_weight
+        Weight of the magnetic-force error along the moment (see :func:`squared_errors`).
 
     Returns
     -------
@@ -133,7 +158,7 @@ def masked_loss(
     mse
         Mean squared error per term (label units squared), NaN where the batch has no such label.
     """
-    errors = squared_errors(predictions, labels, list(weights))
+    errors = squared_errors(predictions, labels, list(weights), longitudinal_weight)
     loss = next(iter(predictions.values())).new_zeros(())
     mse = {}
     for name, (total, count) in errors.items():

@@ -11,14 +11,22 @@ from magscreen.potential.data import Frame
 Predictor = Callable[[Frame], tuple[float, np.ndarray, np.ndarray]]
 """Frame -> (energy eV, forces eV/Angstrom (N, 3), magnetic forces eV/mu_B (N, 3))."""
 
-UNITS = {"energy": "meV/atom", "forces": "meV/A", "magnetic_forces": "meV/mu_B"}
+UNITS = {
+    "energy": "meV/atom",
+    "forces": "meV/A",
+    "magnetic_forces": "meV/mu_B",
+    "magnetic_forces_transverse": "meV/mu_B",
+    "magnetic_forces_longitudinal": "meV/mu_B",
+}
 
 
 def errors(predictions: Sequence[tuple[float, np.ndarray, np.ndarray]], frames: Sequence[Frame]) -> dict:
     """Mean absolute and root-mean-square errors in meV units (see :data:`UNITS`).
 
     Energy per atom; forces per Cartesian component over all atoms; magnetic forces per component
-    over the atoms that carry a moment. Frames without a label are skipped for that label.
+    over the atoms that carry a moment, and split into the part across the moment (the torque
+    part; the length of the error vector per atom) and along it (signed, per atom). Frames
+    without a label are skipped for that label.
 
     Returns
     -------
@@ -33,7 +41,16 @@ def errors(predictions: Sequence[tuple[float, np.ndarray, np.ndarray]], frames: 
             collected["forces"].append((forces - frame.forces).ravel())
         if frame.magnetic_forces is not None:
             carrying = np.linalg.norm(frame.moments, axis=1) > 0
-            collected["magnetic_forces"].append((magnetic_forces - frame.magnetic_forces)[carrying].ravel())
+            error = (magnetic_forces - frame.magnetic_forces)[carrying]
+            direction = frame.moments[carrying] / np.linalg.norm(
+                frame.moments[carrying], axis=1, keepdims=True
+            )
+            along = np.einsum("ia,ia->i", error, direction)
+            collected["magnetic_forces"].append(error.ravel())
+            collected["magnetic_forces_transverse"].append(
+                np.linalg.norm(error - along[:, None] * direction, axis=1)
+            )
+            collected["magnetic_forces_longitudinal"].append(along)
     out = {}
     for name, chunks in collected.items():
         if chunks:

@@ -340,6 +340,19 @@ class Trainer:
             self._caches[frames[k].source] = self.model.backbone_cache(graphs[k])
         return [self._caches[f.source] for f in frames]
 
+    def raw_caches(self) -> dict[str, BackboneCache]:
+        """Cached backbone outputs by frame source, with the reference refit taken out.
+
+        Valid for a freshly built model of the same config (before its own refit); pass them as
+        ``caches`` to the next :class:`Trainer` of a study.
+        """
+        shifts = self.references.get("shifts_eV_per_atom", {})
+        out = {}
+        for key, cache in self._caches.items():
+            offset = sum(shifts.get(chemical_symbols[z], 0.0) for z in self._frames_by_source[key].numbers)
+            out[key] = replace(cache, energy=cache.energy - offset)
+        return out
+
     def _predict(self, indices: Sequence[int], split: str, stage: StageConfig | None, training: bool) -> dict:
         graphs = self.train_graphs if split == "train" else self.validation_graphs
         graph = collate([graphs[k] for k in indices])
@@ -368,10 +381,13 @@ class Trainer:
             indices = list(range(start, min(start + 8, len(frames))))
             prediction = self._predict(indices, "validation", None, training=False)
             labels = collate_labels([frames[k] for k in indices], self.dtype)
-            for name, (total, count) in squared_errors(prediction, labels, SCORE_TERMS).items():
+            terms = squared_errors(
+                prediction, labels, SCORE_TERMS, self.config.loss.magnetic_forces_longitudinal
+            )
+            for name, (total, count) in terms.items():
                 totals[name][0] += float(total.detach())
                 totals[name][1] += count
-        weights = self.config.loss.model_dump()
+        weights = {name: getattr(self.config.loss, name) for name in SCORE_TERMS}
         mse = {name: total / count for name, (total, count) in totals.items() if count}
         score = sum(weights[name] * value / self.variances[name] for name, value in mse.items())
         return score, mse
@@ -409,9 +425,11 @@ class Trainer:
     def _epoch(self, stage_index: int, epoch: int, optimizer: torch.optim.Optimizer) -> dict[str, float]:
         stage = self.config.stages[stage_index]
         weights = {name: getattr(self.config.loss, name) for name in stage.losses}
-        order = np.random.default_rng([self.config.seed, stage_index, epoch]).permutation(
-            len(self.train_frames)
-        )
+        longitudinal = self.config.loss.magnetic_forces_longitudinal
+        rng = np.random.default_rng([self.config.seed, stage_index, epoch])
+        n_frames = len(self.train_frames)
+        size = self.config.data.epoch_size or n_frames
+        order = np.concatenate([rng.permutation(n_frames) for _ in range(-(-size // n_frames))])[:size]
         batches = [order[k : k + stage.batch_size] for k in range(0, len(order), stage.batch_size)]
         sums = {name: [0.0, 0] for name in stage.losses}
         loss_sum = 0.0
@@ -425,7 +443,7 @@ class Trainer:
             frames = [self.train_frames[k] for k in batch]
             labels: LabelBatch = collate_labels(frames, self.dtype)
             prediction = self._predict(list(batch), "train", stage, training=True)
-            loss, mse = masked_loss(prediction, labels, weights, self.variances)
+            loss, mse = masked_loss(prediction, labels, weights, self.variances, longitudinal)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -478,14 +496,16 @@ class Trainer:
                 if self.position[1] == 0:
                     self._optimizer_state = None  # a new stage starts a new optimiser
                 self._save_state()
-                self._write_history()
+                self._write_history(plot=self.position[1] % 10 == 0)
                 if self.progress:
                     tqdm.write(_summary(record))
         return self.finish()
 
-    def _write_history(self) -> None:
+    def _write_history(self, plot: bool) -> None:
+        """History to ``history.json``; the learning curve every 10 epochs and at the end of a stage."""
         (self.output / "history.json").write_text(json.dumps(self.history, indent=1))
-        plot_learning_curve(self.history, self.output / "learning_curve.png")
+        if plot:
+            plot_learning_curve(self.history, self.output / "learning_curve.png")
 
     def finish(self) -> TrainResult:
         """Validation errors (E, F, H; meV units) of ``best.pt``, written to ``metrics.json``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from magscreen.potential.data import Frame
@@ -64,3 +65,19 @@ def test_batch_without_a_label_gives_zero_term_not_nan():
     loss, mse = masked_loss(_predictions(rng), labels, {"forces": 1.0}, {"forces": 1.0})
     assert float(loss) == 0.0
     assert np.isnan(mse["forces"])
+
+
+def test_transverse_only_magnetic_force_loss_ignores_error_along_moment():
+    """longitudinal weight 0: an error parallel to m (no torque) costs nothing, one across m does."""
+    rng = np.random.default_rng(6)
+    frame = _frame(rng, True)
+    labels = collate_labels([frame])
+    base = {"energy": torch.tensor([frame.energy]), "magnetic_forces": torch.tensor(frame.magnetic_forces)}
+    along, across = base["magnetic_forces"].clone(), base["magnetic_forces"].clone()
+    along[0] += torch.tensor([0.0, 0.0, 0.3])  # atom 0 carries m = (0, 0, 1.5)
+    across[0] += torch.tensor([0.3, 0.0, 0.0])
+    weights, variances = {"magnetic_forces": 1.0}, {"magnetic_forces": 1.0}
+    loss_along, _ = masked_loss({**base, "magnetic_forces": along}, labels, weights, variances, 0.0)
+    loss_across, _ = masked_loss({**base, "magnetic_forces": across}, labels, weights, variances, 0.0)
+    assert float(loss_along) == pytest.approx(0.0, abs=1e-15)
+    assert float(loss_across) == pytest.approx(0.3**2 / 3)

@@ -1,0 +1,112 @@
+"""Data-efficiency study: validation error against the number of magnetic training frames.
+
+For every backbone initialisation (pretrained SevenNet-0, or the same architecture with random
+weights) and every training-set size, one run of the same stages and budget (the same number of
+frames per epoch, ``data.epoch_size``, hence the same number of optimiser steps) is trained and
+its ``best.pt`` evaluated on the full validation set. Backbone outputs are computed once per
+initialisation and shared by its runs (the backbone is frozen in the study's stages).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from magscreen.training.config import TrainConfig  # noqa: E402
+from magscreen.training.metrics import UNITS  # noqa: E402
+from magscreen.training.trainer import Trainer  # noqa: E402
+
+SYMBOLS = {"energy": "E", "forces": "F", "magnetic_forces": "H"}
+
+
+def run_study(
+    config: TrainConfig,
+    sizes: Sequence[int],
+    inits: Sequence[str] = ("sevennet0", "scratch"),
+    *,
+    progress: bool = True,
+) -> list[dict]:
+    """Train one run per (initialisation, size) and collect validation errors.
+
+    Parameters
+    ----------
+    config
+        Base run: data split, stages (frozen backbone only), seed, ``data.epoch_size``; its
+        ``output`` is the study folder, each run writes to ``<output>/<init>-<size>``.
+    sizes
+        Training-set sizes (frames, drawn with the seed; a size at or above the set is all of it).
+    inits
+        Backbone initialisations to compare.
+
+    Returns
+    -------
+    list of dict
+        ``{"init", "n_train", "validation": {label: {"mae", "rmse", "n"}}}`` per run; also written
+        to ``<output>/study.json``.
+    """
+    if any(stage.backbone != "frozen" for stage in config.stages):
+        raise ValueError("the study shares backbone features between runs: every stage must be frozen")
+    study_dir = Path(config.output)
+    rows: list[dict] = []
+    for init in inits:
+        caches = None
+        for size in sizes:
+            run = config.model_copy(deep=True)
+            run.model.init = init
+            run.data.max_train_frames = size
+            run.output = study_dir / f"{init}-{size}"
+            trainer = Trainer(run, source=f"study {init}-{size}", progress=progress, caches=caches)
+            result = trainer.run()
+            caches = {**(caches or {}), **trainer.raw_caches()}
+            rows.append(
+                {
+                    "init": init,
+                    "n_train": result.metrics["n_train"],
+                    "validation": result.metrics["validation"],
+                }
+            )
+            (study_dir / "study.json").write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+def study_table(rows: Sequence[dict]) -> str:
+    """Markdown table: one line per training-set size, MAE of E, F, H for each initialisation."""
+    inits = list(dict.fromkeys(r["init"] for r in rows))
+    sizes = sorted({r["n_train"] for r in rows})
+    header = ["frames"] + [f"{SYMBOLS[n]} {init} ({UNITS[n]})" for init in inits for n in SYMBOLS]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    by_key = {(r["init"], r["n_train"]): r["validation"] for r in rows}
+    for size in sizes:
+        cells = [str(size)]
+        for init in inits:
+            for name in SYMBOLS:
+                value = by_key.get((init, size), {}).get(name)
+                cells.append("" if value is None else f"{value['mae']:.3g}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_study(rows: Sequence[dict], path: Path, baseline: dict | None = None) -> Path:
+    """Validation MAE of E, F and H against training frames, one line per initialisation.
+
+    ``baseline`` (label -> MAE, meV units) is drawn as a horizontal dashed line per panel.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), constrained_layout=True)
+    for ax, (name, symbol) in zip(axes, SYMBOLS.items(), strict=True):
+        for init in dict.fromkeys(r["init"] for r in rows):
+            points = sorted((r["n_train"], r["validation"][name]["mae"]) for r in rows if r["init"] == init)
+            x, y = zip(*points, strict=True)
+            ax.loglog(x, y, "o-", label="SevenNet-0 backbone" if init == "sevennet0" else "random backbone")
+        if baseline and name in baseline:
+            ax.axhline(baseline[name], ls="--", color="0.5", label="Heisenberg + Landau")
+        ax.set(xlabel="training frames", ylabel=f"validation MAE {symbol} ({UNITS[name]})")
+    axes[0].legend(fontsize=7)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
