@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from ase.parallel import world as ase_world
 from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Structure
@@ -28,6 +30,18 @@ from magscreen.schemas.validation import DFTValidationDoc
 from magscreen.store import CampaignStores, build_stores
 
 console = Console(stderr=True)
+
+
+def _start_gpaw_mpi() -> None:
+    """Make ASE use GPAW's MPI world under ``mpiexec`` (with ``GPAW_MPI_BACKEND=cgpaw``).
+
+    ASE fixes its world on first use, and some imports (matscipy's logger) use it before GPAW is
+    imported; forgetting that choice lets ASE pick GPAW's communicator.
+    """
+    if importlib.util.find_spec("gpaw") is None:
+        return
+    ase_world.comm = None
+    import gpaw.mpi  # noqa: F401
 
 
 def _open_stores(db: str) -> CampaignStores:
@@ -106,6 +120,7 @@ def validate(
     ] = "mp",
 ) -> None:
     """Run DFT validation of orderings and write DFTValidationDoc documents into the store."""
+    _start_gpaw_mpi()
     try:
         if engine != "gpaw":
             raise InputError(f"engine {engine!r} is not available here", field="--engine",
@@ -135,7 +150,8 @@ def validate(
                 tasks.append((s, candidate_id, label or path.stem, structure_fingerprint(s), None))
         maker = _validation_maker(calculation, settings, str(workdir.resolve()))
         docs = _run(maker, tasks)
-        stores.validations.update([d.model_dump(mode="json") for d in docs])
+        if ase_world.rank == 0:  # under MPI every rank holds the same documents
+            stores.validations.update([d.model_dump(mode="json") for d in docs])
     except MagscreenError as error:
         console.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(code=1) from None

@@ -5,6 +5,9 @@ Each calculation owns a work directory. A finished SCF is written to ``scf.gpw``
 same inputs reads the restart file instead of recomputing. A relaxation appends every ionic step
 to ``relax.traj`` and keeps the optimizer's Hessian in ``optimizer.json``, so a killed relaxation
 continues from its last finished step.
+
+Serial by default; under MPI (``mpiexec -n 2 gpaw python ...``, or ``GPAW_MPI_BACKEND=cgpaw``
+with plain ``python``) GPAW parallelises over k-points and only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ase import Atoms
 from ase.filters import FrechetCellFilter
 from ase.io import Trajectory, read
 from ase.optimize import BFGS
+from ase.parallel import world
 
 from magscreen.reference.ordering_input import OrderingInput
 from magscreen.reference.settings import GPAWSettings, hubbard_u_for, kpoint_grid
@@ -194,7 +198,8 @@ def single_point(
         atoms.get_potential_energy()
         calc = atoms.calc
         calc.write(str(workdir / RESTART_FILE), mode="all" if wave_functions else "")
-        (workdir / INPUTS_FILE).write_text(json.dumps(record))
+        if world.rank == 0:  # under MPI, one rank writes
+            (workdir / INPUTS_FILE).write_text(json.dumps(record))
         elapsed = time.perf_counter() - start
     moments, total = _moments_of(calc, ordering.noncollinear)
     return SCFResult(
@@ -253,7 +258,8 @@ def relax(
 
         def checkpoint() -> None:
             traj.write()
-            state.write_text(json.dumps({"steps": done + optimizer.nsteps}))
+            if world.rank == 0:
+                state.write_text(json.dumps({"steps": done + optimizer.nsteps}))
 
         optimizer.attach(checkpoint, interval=1)
         converged = bool(optimizer.run(fmax=fmax_eV_per_A, steps=max(max_steps - done, 0)))

@@ -75,13 +75,13 @@ def ordering_gap_meV(compound: str, settings: GPAWSettings, workdir: Path) -> tu
 
 
 def run_convergence(
-    compounds: list[str], workdir: Path, console: Console | None = None
+    compounds: list[str], workdir: Path, console: Console | None = None, series: dict | None = None
 ) -> list[ConvergencePoint]:
-    """All series of ``SERIES`` around ``BASE`` for each compound."""
+    """Every series (default ``SERIES``; values ascending in accuracy) around ``BASE`` for each compound."""
     console = console or Console()
     points = []
     for compound in compounds:
-        for parameter, values in SERIES.items():
+        for parameter, values in (series or SERIES).items():
             for value in values:
                 settings = replace(BASE, **{parameter: value})
                 start = time.perf_counter()
@@ -92,14 +92,14 @@ def run_convergence(
     return points
 
 
-def _table(points: list[ConvergencePoint]) -> Table:
+def _table(points: list[ConvergencePoint], series: dict) -> Table:
     table = Table("compound", "parameter", "value", "AFM-FM (meV/mag. atom)", "diff. to tightest", "k-grid",
                   "wall (s)")
     for compound in dict.fromkeys(p.compound for p in points):
-        for parameter in SERIES:
-            series = [p for p in points if p.compound == compound and p.parameter == parameter]
-            tightest = series[-1].gap_meV_per_magnetic_atom
-            for p in series:
+        for parameter in series:
+            computed = [p for p in points if p.compound == compound and p.parameter == parameter]
+            tightest = computed[-1].gap_meV_per_magnetic_atom
+            for p in computed:
                 table.add_row(compound, parameter, f"{p.value:g}", f"{p.gap_meV_per_magnetic_atom:.2f}",
                               f"{p.gap_meV_per_magnetic_atom - tightest:+.2f}",
                               "x".join(map(str, p.kpoints)), f"{p.wall_time_s:.0f}")
@@ -113,11 +113,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--compounds", nargs="+", default=["Fe", "NiO", "MnF2"], choices=list(TEXTBOOK_ORDERINGS)
     )
+    parser.add_argument("--kpoint-densities", nargs="+", type=float, default=SERIES["kpoint_density"],
+                        help="k-point density series (per 1/Angstrom), ascending")
     args = parser.parse_args(argv)
     console = Console()
-    points = run_convergence(args.compounds, args.workdir, console)
-    console.print(_table(points))
-    (args.workdir / "convergence.json").write_text(json.dumps([asdict(p) for p in points], indent=1))
+    series = {**SERIES, "kpoint_density": sorted(args.kpoint_densities)}
+    points = run_convergence(args.compounds, args.workdir, console, series)
+    console.print(_table(points, series))
+    name = f"convergence_{'_'.join(args.compounds)}.json"
+    (args.workdir / name).write_text(json.dumps([asdict(p) for p in points], indent=1))
 
 
 if __name__ == "__main__":
