@@ -235,7 +235,7 @@ def spins_of(config: int, n_bits: int) -> np.ndarray:
 
 
 def supercell_structure(parent: ParentCell, hnf: np.ndarray, magnetic_moments: np.ndarray) -> Structure:
-    """Niggli-reduced supercell of the parent with the ``magmom`` site property.
+    """Supercell of the parent (Niggli-reduced, right-handed) with the ``magmom`` site property.
 
     Sites are ordered by parent site, then by cell (:func:`translation_representatives`).
     ``magnetic_moments`` has shape (n_cells, n_magnetic) (floats) or (n_cells, n_magnetic, 3).
@@ -257,7 +257,17 @@ def supercell_structure(parent: ParentCell, hnf: np.ndarray, magnetic_moments: n
     else:
         magmoms = [float(v) for v in magmoms]
     structure = Structure(Lattice(hnf @ parent.lattice), species, coords, site_properties={"magmom": magmoms})
-    return structure.get_reduced_structure(reduction_algo="niggli")
+    if len(cells) == 1:
+        return structure
+    reduced = structure.get_reduced_structure(reduction_algo="niggli")
+    if np.linalg.det(reduced.lattice.matrix) > 0:
+        return reduced
+    return Structure(  # keep the cell right-handed
+        Lattice(-reduced.lattice.matrix),
+        reduced.species,
+        -reduced.frac_coords % 1.0,
+        site_properties=reduced.site_properties,
+    )
 
 
 def supercell_matrix(parent: ParentCell, structure: Structure) -> list[list[int]]:

@@ -1,0 +1,123 @@
+"""``magscreen orderings``: list (and write) the magnetic orderings of one structure file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from ase.io import write
+from monty.serialization import dumpfn
+from rich.console import Console
+from rich.table import Table
+
+from magscreen.cli import app
+from magscreen.errors import InputError, MagscreenError
+from magscreen.magnetism import Ordering, enumerate_collinear, enumerate_noncollinear
+from magscreen.sources.files import load_structure_files
+
+console = Console()
+errors = Console(stderr=True)
+
+
+@app.command()
+def orderings(
+    structure_file: Annotated[Path, typer.Argument(help="CIF, POSCAR/CONTCAR or extended XYZ file.")],
+    max_magnetic_atoms: Annotated[
+        int, typer.Option(help="Largest number of magnetic atoms in a supercell.")
+    ] = 8,
+    max_orderings: Annotated[int, typer.Option(help="How many collinear orderings to keep.")] = 64,
+    noncollinear: Annotated[
+        bool, typer.Option("--noncollinear", help="Add spin spirals, 120-degree states and canted AFMs.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    write: Annotated[
+        Path | None,
+        typer.Option(help="Folder to write each ordering to (pymatgen JSON and extxyz) with an index.json."),
+    ] = None,
+) -> None:
+    """List the symmetry-distinct magnetic orderings of a structure: label, size, fingerprint."""
+    try:
+        candidates = load_structure_files(structure_file, require_magnetic=False)
+        if len(candidates) != 1:
+            raise InputError(
+                f"the file holds {len(candidates)} structures",
+                source=structure_file,
+                expected="exactly one structure",
+            )
+        structure = candidates[0].structure
+        result = enumerate_collinear(
+            structure,
+            max_magnetic_atoms=max_magnetic_atoms,
+            max_orderings=max_orderings,
+            source=structure_file,
+        )
+        found = list(result.orderings)
+        if noncollinear:
+            found += enumerate_noncollinear(
+                structure, max_magnetic_atoms=max_magnetic_atoms, collinear=result, source=structure_file
+            )
+    except MagscreenError as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from error
+    rows = [summary(o) for o in found]
+    if write is not None:
+        write_orderings(found, rows, write)
+    if json_output:
+        payload = {
+            "structure_file": str(structure_file),
+            "formula": structure.composition.reduced_formula,
+            "parent_spacegroup": result.parent.spacegroup,
+            "n_found_collinear": result.n_found,
+            "n_dropped_collinear": result.n_dropped,
+            "orderings": rows,
+        }
+        typer.echo(json.dumps(payload, indent=1))
+        return
+    formula = structure.composition.reduced_formula
+    table = Table(title=f"{formula}: magnetic orderings of {structure_file.name}")
+    for column in ("#", "label", "kind", "magnetic atoms", "atoms", "fingerprint"):
+        numeric = column in ("#", "magnetic atoms", "atoms")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=column == "fingerprint")
+    for index, row in enumerate(rows):
+        table.add_row(
+            str(index), row["label"], row["kind"], str(row["n_magnetic_atoms"]), str(row["n_atoms"]),
+            row["fingerprint"],
+        )
+    console.print(table)
+    console.print(
+        f"collinear: {result.n_found} symmetry-distinct up to {max_magnetic_atoms} magnetic atoms, "
+        f"{len(result.orderings)} kept, {result.n_dropped} dropped by --max-orderings"
+    )
+    if write is not None:
+        console.print(f"wrote {len(rows)} orderings to {write}")
+
+
+def summary(ordering: Ordering) -> dict:
+    """What the listing shows of one ordering (JSON-ready)."""
+    return {
+        "label": ordering.label,
+        "kind": ordering.kind,
+        "n_magnetic_atoms": ordering.n_magnetic_atoms,
+        "n_atoms": len(ordering.structure),
+        "fingerprint": ordering.fingerprint,
+        "parameters": ordering.parameters,
+    }
+
+
+def write_orderings(found: list[Ordering], rows: list[dict], folder: Path) -> None:
+    """Write each ordering twice and list them in ``index.json``.
+
+    ``NNN_label.json`` is the pymatgen ``Structure`` with its ``magmom`` site property (lossless,
+    ``Structure.from_file`` reads it); ``NNN_label.extxyz`` is the ASE view with
+    ``initial_magmoms`` ((N,) collinear, (N, 3) non-collinear).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, (ordering, row) in enumerate(zip(found, rows, strict=True)):
+        stem = f"{index:03d}_" + re.sub(r"[^A-Za-z0-9]+", "_", ordering.label).strip("_")
+        dumpfn(ordering.structure, folder / f"{stem}.json")
+        write(folder / f"{stem}.extxyz", ordering.to_atoms(), format="extxyz")
+        row["files"] = [f"{stem}.json", f"{stem}.extxyz"]
+    (folder / "index.json").write_text(json.dumps(rows, indent=2))

@@ -1,0 +1,70 @@
+"""``magscreen orderings``: table, JSON, written files and error messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ase.io import read
+from pymatgen.core import Lattice, Structure
+from typer.testing import CliRunner
+
+from magscreen.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def nio_file(tmp_path, nio):
+    path = tmp_path / "NiO.cif"
+    nio.to(filename=str(path))
+    return path
+
+
+def test_table_lists_labels_and_fingerprints(nio_file):
+    arguments = ["orderings", str(nio_file), "--max-magnetic-atoms", "4"]
+    result = runner.invoke(app, arguments, env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    for label in ("FM", "AFM-I", "AFM-II", "AFM-III"):
+        assert f" {label} " in result.output
+    assert "18 symmetry-distinct" in result.output
+
+
+def test_json_output_and_written_files(nio_file, tmp_path):
+    out = tmp_path / "orderings"
+    arguments = ["orderings", str(nio_file), "--max-magnetic-atoms", "2", "--noncollinear", "--json"]
+    result = runner.invoke(app, [*arguments, "--write", str(out)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    labels = [row["label"] for row in payload["orderings"]]
+    assert labels[:3] == ["FM", "AFM-I", "AFM-II"] and "canted AFM-II 10deg" in labels
+    assert payload["n_found_collinear"] == 3
+    index = json.loads((out / "index.json").read_text())
+    assert [row["fingerprint"] for row in index] == [row["fingerprint"] for row in payload["orderings"]]
+    afm_ii = index[labels.index("AFM-II")]
+    structure = Structure.from_file(out / afm_ii["files"][0])
+    assert sorted(m for m in structure.site_properties["magmom"] if m) == [-5.0, 5.0]
+    canted = read(out / index[labels.index("canted AFM-II 10deg")]["files"][1])
+    assert canted.get_initial_magnetic_moments().shape == (len(canted), 3)
+
+
+def test_missing_file_is_named(tmp_path):
+    result = runner.invoke(app, ["orderings", str(tmp_path / "absent.cif")])
+    assert result.exit_code == 1
+    assert "absent.cif" in result.output and "not found" in result.output
+
+
+def test_non_magnetic_structure_is_named(tmp_path):
+    path = tmp_path / "Al.cif"
+    Structure(Lattice.cubic(4.05), ["Al"], [[0, 0, 0]]).to(filename=str(path))
+    result = runner.invoke(app, ["orderings", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "Al.cif" in result.output and "no magnetic site" in result.output
+
+
+def test_unreadable_file_is_named(tmp_path):
+    path = tmp_path / "broken.cif"
+    path.write_text("data_broken\n_cell_length_a 3\n")
+    result = runner.invoke(app, ["orderings", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "broken.cif" in result.output
