@@ -57,15 +57,6 @@ class EnumerationResult:
     n_dropped: int = 0
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    supercell: int
-    hnf_index: int
-    config: int
-    point_group_order: int
-    category: int  # 0 ferromagnet, 1 zero net moment, 2 ferrimagnet
-
-
 def enumerate_collinear(
     structure: Structure,
     *,
@@ -117,7 +108,7 @@ def enumerate_collinear(
         )
     sizes = range(1, min(max_magnetic_atoms, MAX_SITES_PER_SUPERCELL) // m + 1)
     supercells = [(n, hnf, stab) for n in sizes for hnf, stab in distinct_supercells(n, parent.rotations)]
-    candidates: list[_Candidate] = []
+    columns: list[np.ndarray] = []
     for index, (_, hnf, stabiliser) in enumerate(tqdm(supercells, disable=not progress, desc="supercells")):
         configs, orders = distinct_assignments(parent, hnf, stabiliser)
         n = int(round(np.linalg.det(hnf)))
@@ -125,17 +116,17 @@ def enumerate_collinear(
         category = np.where(np.abs(net) > 1e-6, 2, 1)
         if n == 1:
             category[configs == 0] = 0
-        candidates.extend(
-            _Candidate(n, index, int(x), int(o), int(c))
-            for x, o, c in zip(configs, orders, category, strict=True)
-        )
-    candidates.sort(key=lambda c: (c.category, -c.point_group_order, c.supercell))
-    kept = candidates if max_orderings is None else candidates[:max_orderings]
+        size, supercell = np.full_like(orders, n), np.full_like(orders, index)
+        columns.append(np.stack([category, -orders, size, supercell, configs], axis=1))
+    table = np.concatenate(columns).astype(np.int64)
+    # Priority: category (FM, zero net moment, ferrimagnet), symmetry (descending), supercell size.
+    order = np.lexsort((table[:, 3], table[:, 2], table[:, 1], table[:, 0]), axis=0)
+    kept = order if max_orderings is None else order[:max_orderings]
     orderings = [
-        build_collinear(parent, supercells[c.hnf_index][1], c.config, c.point_group_order) for c in kept
+        build_collinear(parent, supercells[table[k, 3]][1], int(table[k, 4]), int(-table[k, 1])) for k in kept
     ]
     return EnumerationResult(
-        parent=parent, orderings=orderings, n_found=len(candidates), n_dropped=len(candidates) - len(kept)
+        parent=parent, orderings=orderings, n_found=len(table), n_dropped=len(table) - len(kept)
     )
 
 
@@ -166,20 +157,26 @@ def supercell_permutations(
     return np.array(rows), np.array(owners)
 
 
-def _byte_tables(perms: np.ndarray) -> np.ndarray:
+def _byte_tables(perms: np.ndarray, dtype: type) -> np.ndarray:
     """``tables[p, c, v]``: image under permutation ``p`` of byte ``v`` placed at bits 8c..8c+7."""
     n_perm, n_bits = perms.shape
     n_chunks = (n_bits + 7) // 8
     padded = np.zeros((n_perm, n_chunks * 8), dtype=np.int64)
     padded[:, :n_bits] = np.left_shift(np.int64(1), perms.astype(np.int64))
     bits = (np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1
-    return np.einsum("vj,pcj->pcv", bits, padded.reshape(n_perm, n_chunks, 8))
+    return np.einsum("vj,pcj->pcv", bits, padded.reshape(n_perm, n_chunks, 8)).astype(dtype)
 
 
-def _apply(tables: np.ndarray, p: int, x: np.ndarray) -> np.ndarray:
-    image = np.zeros_like(x)
-    for c in range(tables.shape[1]):
-        image |= tables[p, c][(x >> (8 * c)) & 255]
+def _digits(x: np.ndarray, n_chunks: int) -> list[np.ndarray]:
+    """The bytes of ``x``, least significant first."""
+    return [((x >> (8 * c)) & 255).astype(np.uint8) for c in range(n_chunks)]
+
+
+def _apply(tables: np.ndarray, p: int, digits: list[np.ndarray]) -> np.ndarray:
+    """Images of assignments (given by their bytes) under permutation ``p``."""
+    image = tables[p, 0][digits[0]]
+    for c in range(1, len(digits)):
+        image |= tables[p, c][digits[c]]
     return image
 
 
@@ -195,25 +192,30 @@ def distinct_assignments(
     """
     perms, owners = supercell_permutations(parent, hnf, stabiliser)
     n_bits = perms.shape[1]
-    mask = np.int64((1 << n_bits) - 1)
-    tables = _byte_tables(perms)
+    dtype = np.int32 if n_bits < 31 else np.int64
+    mask = dtype((1 << n_bits) - 1)
+    tables = _byte_tables(perms, dtype)
+    n_chunks = tables.shape[1]
     identity_op = _identity_index(parent)
     n_cells = len(translation_representatives(hnf))
     pure_translation = (owners == identity_op) & (np.arange(len(perms)) % n_cells != 0)
     keep = []
     for start in range(0, 1 << (n_bits - 1), _CHUNK):
-        x = np.arange(start, min(start + _CHUNK, 1 << (n_bits - 1)), dtype=np.int64)
+        x = np.arange(start, min(start + _CHUNK, 1 << (n_bits - 1)), dtype=dtype)
+        digits = _digits(x, n_chunks)
         for p in range(len(perms)):
-            image = _apply(tables, p, x)
+            image = _apply(tables, p, digits)
             ok = (x <= image) & (x <= (~image & mask))
             if pure_translation[p]:
                 ok &= image != x
             x = x[ok]
+            digits = [d[ok] for d in digits]
         keep.append(x)
-    configs = np.concatenate(keep)
+    configs = np.concatenate(keep).astype(np.int64)
+    digits = _digits(configs, n_chunks)
     fixed = np.zeros((len(configs), parent.rotations.shape[0]), dtype=bool)
     for p in range(len(perms)):
-        fixed[:, owners[p]] |= _apply(tables, p, configs) == configs
+        fixed[:, owners[p]] |= _apply(tables, p, digits) == configs
     return configs, fixed.sum(axis=1)
 
 
@@ -225,8 +227,13 @@ def _identity_index(parent: ParentCell) -> int:
 
 def net_moments(configs: np.ndarray, moments: np.ndarray) -> np.ndarray:
     """Net moment (mu_B) of each assignment, given the moment magnitude of every magnetic site."""
-    bits = (configs[:, None] >> np.arange(len(moments))[None, :]) & 1
-    return (2 * bits - 1) @ moments
+    n_chunks = (len(moments) + 7) // 8
+    padded = np.zeros(8 * n_chunks)
+    padded[: len(moments)] = moments
+    bits = (np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1
+    up = bits @ padded.reshape(n_chunks, 8).T  # (256, n_chunks): moment of the up sites of each byte
+    total = sum(up[digit, c] for c, digit in enumerate(_digits(configs, n_chunks)))
+    return 2 * total - moments.sum()
 
 
 def spins_of(config: int, n_bits: int) -> np.ndarray:
