@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
+from ase.neighborlist import neighbor_list
 from pymatgen.core import Structure
 
 from magscreen.magnetism.canted import canted
@@ -30,6 +33,8 @@ def enumerate_noncollinear(
 ) -> list[Ordering]:
     """Non-collinear orderings: 120-degree states, spin spirals, then canted antiferromagnets.
 
+    A spiral that coincides with a 120-degree state (same :func:`spin_signature`) is left out.
+
     Parameters
     ----------
     structure
@@ -51,9 +56,12 @@ def enumerate_noncollinear(
     """
     parent = parent_cell(structure, moments, max_atoms=max_atoms, source=source)
     orderings = states_120(parent, max_magnetic_atoms=max_magnetic_atoms)
-    orderings += spin_spirals(
+    known = {spin_signature(o) for o in orderings}
+    spirals = spin_spirals(
         parent, max_magnetic_atoms=max_magnetic_atoms, q_grid=q_grid, cone_angles=cone_angles
     )
+    # e.g. the planar spiral at K on a triangular lattice is its 120-degree state
+    orderings += [s for s in spirals if spin_signature(s) not in known]
     if collinear is None:
         collinear = enumerate_collinear(
             structure,
@@ -68,3 +76,21 @@ def enumerate_noncollinear(
     )[:n_canted]
     orderings += [canted(o, angle) for o in antiferromagnets for angle in canting_angles]
     return orderings
+
+
+def spin_signature(ordering: Ordering, shells: float = 1.5) -> tuple:
+    """Pair correlations of an ordering, invariant under space-group operations and global spin rotations.
+
+    The multiset of (distance, e_i . e_j) over magnetic pairs closer than ``shells`` times the
+    nearest-neighbour distance, per magnetic atom, rounded to 1e-3 (Angstrom, dimensionless).
+    """
+    atoms = ordering.to_atoms()
+    moments = ordering.moments
+    magnetic = np.flatnonzero(np.linalg.norm(moments, axis=1) > 1e-8)
+    sub = atoms[magnetic]
+    directions = moments[magnetic] / np.linalg.norm(moments[magnetic], axis=1)[:, None]
+    i, j, d = neighbor_list("ijd", sub, 1.05 * min(sub.cell.lengths()) + 2.0)
+    keep = d < shells * d.min()
+    dots = np.einsum("ki,ki->k", directions[i[keep]], directions[j[keep]])
+    counts = Counter(zip(np.round(d[keep], 3).tolist(), np.round(dots, 3).tolist(), strict=True))
+    return tuple(sorted((key, round(count / len(magnetic), 6)) for key, count in counts.items()))

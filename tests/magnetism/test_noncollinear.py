@@ -95,3 +95,7 @@ def test_enumerate_noncollinear_collects_all_families(triangular):
     assert {"120-degree", "spiral", "conical", "canted"} <= kinds
     assert all(o.kind == "noncollinear" for o in orderings)
     assert len({o.fingerprint for o in orderings}) == len(orderings)
+    # The planar spiral at K is the 120-degree state itself: listed once, under its 120-degree name.
+    labels = [o.label for o in orderings]
+    assert "120-degree q=(1/3,1/3,0)" in labels and "spiral q=(1/3,1/3,0)" not in labels
+    assert "conical spiral q=(1/3,1/3,0) cone=45deg" in labels
