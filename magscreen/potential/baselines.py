@@ -147,6 +147,7 @@ class HeisenbergLandauModel:
         tolerance: float = 0.1,
         energy_weight: float = 1.0,
         magnetic_force_weight: float = 1.0,
+        longitudinal_weight: float = 1.0,
     ) -> HeisenbergLandauModel:
         """Fit by linear least squares on energies per atom and magnetic forces.
 
@@ -170,6 +171,9 @@ class HeisenbergLandauModel:
             Half-width of a shell (Angstrom).
         energy_weight, magnetic_force_weight
             Relative weights of the two label types.
+        longitudinal_weight
+            Weight of the magnetic-force residual along the moment relative to the part across it
+            (1: plain least squares; 0: transverse part only), as in the network's loss.
         """
         if not frames:
             raise InputError("no frames to fit", field="frames", expected="at least one frame")
@@ -184,8 +188,13 @@ class HeisenbergLandauModel:
                 energy_targets.append(frame.energy / frame.n_atoms)
             if frame.magnetic_forces is not None:
                 carrying = np.linalg.norm(frame.moments, axis=1) > 0
-                force_rows.append(h_rows[carrying].reshape(-1, len(row)))
-                force_targets.append(frame.magnetic_forces[carrying].reshape(-1))
+                u = frame.moments[carrying] / np.linalg.norm(frame.moments[carrying], axis=1, keepdims=True)
+                # Scale the component along the moment by sqrt(weight): P = 1 - (1 - sqrt(w)) u u^T.
+                project = np.eye(3) - (1 - np.sqrt(longitudinal_weight)) * np.einsum("ia,ib->iab", u, u)
+                force_rows.append(np.einsum("iab,ibp->iap", project, h_rows[carrying]).reshape(-1, len(row)))
+                force_targets.append(
+                    np.einsum("iab,ib->ia", project, frame.magnetic_forces[carrying]).reshape(-1)
+                )
         blocks, targets = [], []
         for rows, values, weight in (
             (energy_rows, energy_targets, energy_weight),
