@@ -19,8 +19,9 @@ from magscreen.config import load_config
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 
-def test_launchpad_points_at_a_mongodb_uri():
-    launchpad = LaunchPad.from_file(str(WORKFLOWS / "fireworks" / "my_launchpad.yaml"))  # no I/O until used
+@pytest.mark.parametrize("name", ["my_launchpad.yaml", "local_launchpad.yaml"])
+def test_launchpad_points_at_a_mongodb_uri(name):
+    launchpad = LaunchPad.from_file(str(WORKFLOWS / "fireworks" / name))  # no I/O until used
     assert launchpad.uri_mode and launchpad.host.startswith("mongodb://")
     assert launchpad.db.name == "magscreen_fireworks"
     assert FWorker.from_file(str(WORKFLOWS / "fireworks" / "my_fworker.yaml")).name == "cluster-slurm"
@@ -60,8 +61,9 @@ def test_jobflow_remote_project_rejects_a_broken_store():
         Project.model_validate(raw)
 
 
-def test_cluster_config_changes_only_store_and_validation():
-    cluster = load_config(WORKFLOWS / "cluster.yaml")
+@pytest.mark.parametrize("name", ["cluster.yaml", "local-mongodb.yaml"])
+def test_cluster_config_changes_only_store_and_validation(name):
+    cluster = load_config(WORKFLOWS / name)
     assert cluster.store.kind == "mongodb" and cluster.store.uri.startswith("mongodb://")
     assert cluster.validate_.engine == "vasp"
     demo_path = WORKFLOWS.parent / "configs" / "demo.yaml"
