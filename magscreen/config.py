@@ -55,7 +55,9 @@ class CandidatesConfig(_Section):
         description="'snapshot' (offline set shipped in configs/candidates), 'materials_project' "
         "(mp-api, key from MP_API_KEY) or 'files' (CIF/POSCAR/extxyz files or folders).",
     )
-    snapshot: Path | None = Field(None, description="Snapshot file to read instead of the shipped one.")
+    snapshot: Path | None = Field(
+        None, description="Snapshot folder (holding index.json) to read instead of the shipped one."
+    )
     paths: list[Path] = Field(
         default_factory=list, description="Structure files or folders (source 'files')."
     )
@@ -77,10 +79,13 @@ class OrderingsConfig(_Section):
 
     max_magnetic_atoms: int = Field(8, ge=1, description="Largest number of magnetic atoms in a supercell.")
     max_orderings: int = Field(
-        8, ge=1, description="Most orderings kept per candidate (lowest supercell first)."
+        8,
+        ge=1,
+        description="Most collinear orderings kept per candidate (FM first, then by decreasing symmetry); "
+        "with noncollinear, also the most non-collinear ones.",
     )
     noncollinear: bool = Field(
-        False, description="Also generate non-collinear orderings (spirals, 120-degree)."
+        False, description="Also relax non-collinear orderings (120-degree states, spirals, canted AFMs)."
     )
     moments: dict[str, float] = Field(
         default_factory=dict, description="Starting moment per element (Bohr magnetons), overriding defaults."
@@ -93,7 +98,8 @@ class RelaxConfig(_Section):
     calculator: str = Field(
         "nio",
         description="Shipped model name, path to a model checkpoint (.pt), or 'heisenberg:J1[,J2...]' "
-        "(toy Heisenberg calculator with couplings in meV, for tests).",
+        "(Heisenberg model, couplings in meV per pair for neighbour shells 1, 2, ..., J > 0 ferromagnetic; "
+        "for tests).",
     )
     device: str = Field("cpu", description="Torch device of the ML model.")
     fmax: float = Field(0.05, gt=0, description="Force convergence threshold (eV/Angstrom).")
@@ -111,7 +117,7 @@ class RelaxConfig(_Section):
 class RankConfig(_Section):
     """Ranking of orderings within a candidate and of candidates within the campaign."""
 
-    top_n: int = Field(5, ge=0, description="Candidates listed as the campaign's best.")
+    top_n: int = Field(5, ge=0, description="Best candidates that 'magscreen run' lists at the end.")
     min_gap_meV: float = Field(
         1.0,
         ge=0,

@@ -95,6 +95,22 @@ class _ProgressBars:
             )
 
 
+def _best_table(candidates: list) -> Table:
+    """Best candidates: trusted predictions with the largest gap first (see ``rank_candidates``)."""
+    table = Table(title=f"best {len(candidates)} candidates")
+    for column in ("rank", "candidate", "formula", "ground state", "gap (meV/mag. atom)", "in domain"):
+        table.add_column(column)
+    for i, c in enumerate(candidates, start=1):
+        domain = (
+            "yes"
+            if c.confidence.in_magnetic_domain
+            else "NO: " + ",".join(c.confidence.out_of_domain_elements)
+        )
+        gap = "-" if c.gap_meV is None else f"{c.gap_meV:.1f}"
+        table.add_row(str(i), c.candidate_id, c.formula, c.ground_state_label, gap, domain)
+    return table
+
+
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="Campaign config (YAML).")],
@@ -112,7 +128,7 @@ def run(
     from magscreen.flows.campaign import CampaignMaker
     from magscreen.flows.candidates import load_candidates
     from magscreen.jobs.progress import listening
-    from magscreen.report import write_report
+    from magscreen.report import load_report_data, write_report
     from magscreen.schemas import CampaignDoc
 
     try:
@@ -155,6 +171,8 @@ def run(
         )
     for candidate_id, reason in doc.failed_candidates.items():
         console.print(f"[yellow]not screened[/] {candidate_id}: {reason}", highlight=False)
+    if cfg.rank.top_n:
+        Console().print(_best_table(load_report_data(stores, cfg.name).candidates[: cfg.rank.top_n]))
     page, _ = write_report(stores, report_dir or Path("magscreen-report") / cfg.name, campaign=cfg.name)
     typer.echo(f"results: {stores.location}")
     typer.echo(f"report:  {page.resolve()}")

@@ -80,6 +80,7 @@ class CampaignMaker(Maker):
         screen = ScreenCandidateMaker(
             max_magnetic_atoms=config.orderings.max_magnetic_atoms,
             max_orderings=config.orderings.max_orderings,
+            noncollinear=config.orderings.noncollinear,
             moments=dict(config.orderings.moments),
             relax_maker=RelaxOrderingMaker(
                 calculator=relax.calculator,

@@ -11,7 +11,7 @@ from magscreen.jobs.outcomes import CandidateOutcome
 from magscreen.jobs.progress import emit
 from magscreen.jobs.rank import RankCandidateMaker
 from magscreen.jobs.relax import RelaxOrderingMaker
-from magscreen.magnetism import enumerate_collinear
+from magscreen.magnetism import enumerate_collinear, enumerate_noncollinear
 from magscreen.sources import Candidate
 from magscreen.store import CampaignStores
 
@@ -33,7 +33,10 @@ class ScreenCandidateMaker(Maker):
     max_magnetic_atoms
         Largest number of magnetic atoms in a supercell.
     max_orderings
-        Most orderings kept per candidate.
+        Most collinear orderings kept per candidate (and, with ``noncollinear``, most
+        non-collinear ones on top).
+    noncollinear
+        Also relax non-collinear orderings (120-degree states, spirals, canted antiferromagnets).
     moments
         Starting moment per element (Bohr magnetons), overriding the defaults.
     relax_maker, rank_maker
@@ -43,6 +46,7 @@ class ScreenCandidateMaker(Maker):
     name: str = "screen candidate"
     max_magnetic_atoms: int = 8
     max_orderings: int = 8
+    noncollinear: bool = False
     moments: dict[str, float] = field(default_factory=dict)
     relax_maker: RelaxOrderingMaker = field(default_factory=RelaxOrderingMaker)
     rank_maker: RankCandidateMaker = field(default_factory=RankCandidateMaker)
@@ -64,10 +68,21 @@ class ScreenCandidateMaker(Maker):
                 moments=self.moments or None,
                 source=candidate.candidate_id,
             )
+            orderings, n_dropped = list(result.orderings), result.n_dropped
+            if self.noncollinear:
+                extra = enumerate_noncollinear(
+                    candidate.structure,
+                    max_magnetic_atoms=self.max_magnetic_atoms,
+                    collinear=result,
+                    moments=self.moments or None,
+                    source=candidate.candidate_id,
+                )
+                orderings += extra[: self.max_orderings]
+                n_dropped += max(len(extra) - self.max_orderings, 0)
         except MagscreenError as error:
             emit("candidate", candidate_id=candidate.candidate_id, error=str(error))
             return CandidateOutcome(candidate_id=candidate.candidate_id, error=str(error))
-        emit("orderings", candidate_id=candidate.candidate_id, n=len(result.orderings))
+        emit("orderings", candidate_id=candidate.candidate_id, n=len(orderings))
         relax_jobs = [
             self.relax_maker.make(
                 ordering.structure,
@@ -78,14 +93,14 @@ class ScreenCandidateMaker(Maker):
                 campaign=campaign,
                 store=stores.orderings,
             )
-            for ordering in result.orderings
+            for ordering in orderings
         ]
-        for ordering, relax_job in zip(result.orderings, relax_jobs, strict=True):
+        for ordering, relax_job in zip(orderings, relax_jobs, strict=True):
             relax_job.name = f"relax {candidate.candidate_id} {ordering.label}"
         rank_job = self.rank_maker.make(
             [j.output for j in relax_jobs],
             candidate=candidate,
-            n_dropped=result.n_dropped,
+            n_dropped=n_dropped,
             campaign=campaign,
             orderings_store=stores.orderings,
             candidates_store=stores.candidates,

@@ -94,6 +94,7 @@ class RankCandidateMaker(Maker):
                     relative_energy_meV=d.relative_energy_meV,
                     total_magnetization_per_magnetic_atom=d.total_magnetization / max(d.n_magnetic_atoms, 1),
                     converged=d.converged,
+                    relaxed_collinear=d.relaxed_collinear,
                 )
                 for d in ladder
             ],

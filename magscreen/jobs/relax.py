@@ -35,6 +35,15 @@ def structure_to_atoms(structure: Structure) -> Atoms:
     return atoms
 
 
+def is_collinear(moments: np.ndarray, tolerance_deg: float = 5.0) -> bool:
+    """Whether all non-zero moment vectors (N, 3) are parallel or antiparallel within a tolerance."""
+    vectors = moments[np.linalg.norm(moments, axis=1) > 1e-6]
+    if len(vectors) < 2:
+        return True
+    units = vectors / np.linalg.norm(vectors, axis=1)[:, None]
+    return bool(np.all(np.abs(units @ units[0]) >= np.cos(np.radians(tolerance_deg))))
+
+
 def _moments_list(moments: np.ndarray) -> list:
     return [round(float(m), 6) for m in moments] if moments.ndim == 1 else np.round(moments, 6).tolist()
 
@@ -131,6 +140,7 @@ class RelaxOrderingMaker(Maker):
             label=label,
             fingerprint=fingerprint,
             noncollinear=moments.ndim == 2,
+            relaxed_collinear=is_collinear(moments) if initial.ndim == 2 else None,
             model_version=version,
             structure=final.as_dict(),
             n_atoms=len(final),

@@ -19,6 +19,9 @@ class LadderStep(BaseModel):
         description="Magnitude of the summed moment per magnetic atom (Bohr magnetons)."
     )
     converged: bool = Field(description="Whether the relaxation of this ordering converged.")
+    relaxed_collinear: bool | None = Field(
+        None, description="Non-collinear ordering that relaxed into a collinear state (left out of the gap)."
+    )
 
 
 class Confidence(BaseModel):

@@ -24,6 +24,12 @@ class MagneticOrderingDoc(BaseModel):
     label: str = Field(description="Readable ordering label, e.g. 'FM', 'AFM-I', 'AFM-II'.")
     fingerprint: str = Field(description="Ordering fingerprint (equal for symmetry-equivalent orderings).")
     noncollinear: bool = Field(False, description="Whether the moments are non-collinear 3-vectors.")
+    relaxed_collinear: bool | None = Field(
+        None,
+        description="For a non-collinear ordering: whether its moments relaxed into a collinear state "
+        "(within 5 degrees); such an ordering repeats a collinear one and is left out of the ground state "
+        "and the gap. None for collinear orderings.",
+    )
     model_version: str = Field(description="Version of the calculator (ML model) that computed the energies.")
     structure: dict = Field(
         description="Relaxed structure (pymatgen Structure.as_dict()) with the relaxed moments as the "

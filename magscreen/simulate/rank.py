@@ -16,7 +16,9 @@ __all__ = ["energy_ladder", "gap_meV", "rank_candidates"]
 def energy_ladder(orderings: Sequence[MagneticOrderingDoc]) -> list[MagneticOrderingDoc]:
     """Orderings sorted by energy per magnetic atom, with ``relative_energy_meV`` and ``rank`` set.
 
-    Ties are broken by label, so the ladder is deterministic.
+    Ties are broken by label, so the ladder is deterministic. Non-collinear orderings whose moments
+    relaxed into a collinear state (``relaxed_collinear``) repeat a collinear ordering: they come
+    after the distinct orderings, and the ground state is the lowest distinct one.
 
     Parameters
     ----------
@@ -30,7 +32,9 @@ def energy_ladder(orderings: Sequence[MagneticOrderingDoc]) -> list[MagneticOrde
     """
     if not orderings:
         raise ValueError("cannot rank a candidate without orderings")
-    ladder = sorted(orderings, key=lambda doc: (doc.energy_per_magnetic_atom_eV, doc.label))
+    ladder = sorted(
+        orderings, key=lambda doc: (bool(doc.relaxed_collinear), doc.energy_per_magnetic_atom_eV, doc.label)
+    )
     ground = ladder[0].energy_per_magnetic_atom_eV
     return [
         doc.model_copy(
@@ -43,11 +47,12 @@ def energy_ladder(orderings: Sequence[MagneticOrderingDoc]) -> list[MagneticOrde
 def gap_meV(ladder: Sequence[MagneticOrderingDoc]) -> float | None:
     """Energy of the first excited ordering above the ground state (meV per magnetic atom).
 
-    None when the ladder holds a single ordering.
+    Orderings that relaxed into a collinear state are left out; None when fewer than two remain.
     """
-    if len(ladder) < 2:
+    distinct = [doc for doc in ladder if not doc.relaxed_collinear]
+    if len(distinct) < 2:
         return None
-    return 1000.0 * (ladder[1].energy_per_magnetic_atom_eV - ladder[0].energy_per_magnetic_atom_eV)
+    return 1000.0 * (distinct[1].energy_per_magnetic_atom_eV - distinct[0].energy_per_magnetic_atom_eV)
 
 
 def rank_candidates(candidates: Sequence[CandidateDoc]) -> list[CandidateDoc]:

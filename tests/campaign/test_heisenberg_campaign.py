@@ -62,3 +62,24 @@ def test_query_afm_ii_returns_the_rocksalt_monoxides_as_json(heisenberg_campaign
         app, ["query", '{"ground_state_label": "FM"}', "-c", str(config), "--format", "json"]
     )
     assert json.loads(result.stdout) == []
+
+
+def test_canted_afm_ii_relaxes_back_and_leaves_the_gap_alone(tmp_path, write_config):
+    """AFM-II is a minimum of the J1-J2 model: spin relaxation untilts its canted variant, which
+    then repeats AFM-II and is left out of the ground state and the gap."""
+    config = write_config(
+        tmp_path,
+        f"heisenberg:{J1},{J2}",
+        candidates={"filters": {"names": ["NiO"]}},
+        orderings={"noncollinear": True},
+        relax={"spin_steps": 100},
+    )
+    result = runner.invoke(app, ["run", str(config), "--report-dir", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    stores = build_stores(load_config(config).store)
+    canted = stores.orderings.query_one({"label": "canted AFM-II 10deg"})
+    assert canted is not None and canted["noncollinear"] and canted["relaxed_collinear"]
+    assert canted["relative_energy_meV"] == pytest.approx(0.0, abs=0.05)
+    doc = CandidateDoc(**stores.candidates.query_one({"formula": "NiO"}))
+    assert doc.ground_state_label == "AFM-II"
+    assert doc.gap_meV == pytest.approx(54.0, abs=0.05)
