@@ -61,7 +61,7 @@ def _settings(task: TaskDoc, spin_orbit: bool, noncollinear: bool) -> DFTSetting
     kpoints = calc.input.kpoints
     grid = [int(k) for k in kpoints.kpts[0]] if kpoints is not None and len(kpoints.kpts) == 1 else None
     return DFTSettings(
-        functional=str(task.run_type.value if hasattr(task.run_type, "value") else task.run_type),
+        functional=_functional(task),
         plane_wave_cutoff_eV=parameters.get("ENCUT", incar.get("ENCUT")),
         kpoints=grid,
         smearing_eV=incar.get("SIGMA", parameters.get("SIGMA")),
@@ -70,6 +70,12 @@ def _settings(task: TaskDoc, spin_orbit: bool, noncollinear: bool) -> DFTSetting
         noncollinear=noncollinear,
         extra={tag: _json_value(incar[tag]) for tag in RECORDED_INCAR_TAGS if tag in incar},
     )
+
+
+def _functional(task: TaskDoc) -> str:
+    """Functional name without the +U tag (U is recorded separately); VASP's 'GGA' is PBE."""
+    run_type = str(getattr(task.run_type, "value", task.run_type)).removesuffix("+U")
+    return "PBE" if run_type == "GGA" else run_type
 
 
 def _moment_vectors(task: TaskDoc) -> np.ndarray | None:

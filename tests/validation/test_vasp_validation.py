@@ -103,7 +103,7 @@ def test_nio_document_reports_results_in_ordering_site_order(nio_document):
     assert doc.validation_id == "nio-test:nio-afm2:vasp:static"
     assert doc.energy_eV == pytest.approx(_final_energy("nio_afm2_static"))
     assert doc.energy_per_magnetic_atom_eV == pytest.approx(doc.energy_eV / 2)
-    assert doc.settings.hubbard_u_eV == {"Ni": 6.2}
+    assert doc.settings.hubbard_u_eV == {"Ni": 6.2} and doc.settings.functional == "PBE"
     assert doc.settings.plane_wave_cutoff_eV == 520.0
     assert doc.n_atoms == 4 and doc.n_magnetic_atoms == 2
     symbols = [site["species"][0]["element"] for site in doc.structure["sites"]]
@@ -202,3 +202,16 @@ def test_bad_requests_name_the_field():
         VaspValidationMaker(anisotropy=True).make(
             canted, candidate_id="c", ordering_label="x", ordering_fingerprint="f"
         )
+
+
+def test_relax_route_writes_an_mp_relaxation_with_the_ordering_magmom():
+    structure = nio_afm2()
+    run = (
+        VaspValidationMaker(relax=True)
+        .make(structure, candidate_id="c", ordering_label="AFM-II", ordering_fingerprint="f")
+        .jobs[0]
+    )
+    maker, (vasp_input,) = run.function.__self__, run.function_args
+    incar = maker.input_set_generator.get_input_set(vasp_input, potcar_spec=True).incar
+    assert incar["NSW"] > 0 and incar["ISIF"] == 3  # positions and cell relax
+    assert incar["MAGMOM"] == pytest.approx([2.0, -2.0, 0.0, 0.0]) and incar["ISPIN"] == 2
