@@ -113,11 +113,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--compounds", nargs="+", default=["Fe", "NiO", "MnF2"], choices=list(TEXTBOOK_ORDERINGS)
     )
+    parser.add_argument("--ecuts", nargs="+", type=float, default=SERIES["ecut_eV"],
+                        help="cutoff series (eV)")
     parser.add_argument("--kpoint-densities", nargs="+", type=float, default=SERIES["kpoint_density"],
-                        help="k-point density series (per 1/Angstrom), ascending")
+                        help="k-point density series (per 1/Angstrom)")
+    parser.add_argument("--smearings", nargs="+", type=float, default=SERIES["smearing_eV"],
+                        help="smearing series (eV)")
     args = parser.parse_args(argv)
     console = Console()
-    series = {**SERIES, "kpoint_density": sorted(args.kpoint_densities)}
+    series = {  # ordered from loosest to tightest
+        "ecut_eV": sorted(args.ecuts),
+        "kpoint_density": sorted(args.kpoint_densities),
+        "smearing_eV": sorted(args.smearings, reverse=True),
+    }
     points = run_convergence(args.compounds, args.workdir, console, series)
     console.print(_table(points, series))
     name = f"convergence_{'_'.join(args.compounds)}.json"

@@ -37,15 +37,16 @@ def bcc_fe(ordering: str, a: float = 2.866) -> Structure:
 def rocksalt_afm2(metal: str, ordering: str, a: float | None = None, moment: float = 3.0) -> Structure:
     """Rocksalt MO in the rhombohedral 4-atom cell of AFM-II; ``ordering`` 'FM' or 'AFM-II'.
 
-    Cell vectors a(1, 1/2, 1/2), a(1/2, 1, 1/2), a(1/2, 1/2, 1): metal planes along [111] alternate
-    in AFM-II, propagation vector (1/2, 1/2, 1/2) in units of 2 pi / a.
+    Cell vectors a(1, 1/2, 1/2), a(1/2, 1, 1/2), a(1/2, 1/2, 1), Niggli-reduced: metal planes along
+    [111] alternate in AFM-II, propagation vector (1/2, 1/2, 1/2) in units of 2 pi / a.
     """
     a = a or {"Ni": 4.177, "Mn": 4.445, "Co": 4.260, "Fe": 4.332}[metal]
     lattice = Lattice(a * np.array([[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]]))
     cell = Structure(lattice, [metal, metal, "O", "O"],
                      [[0, 0, 0], [0.5, 0.5, 0.5], [0.25, 0.25, 0.25], [0.75, 0.75, 0.75]])
     signs = {"FM": [1, 1], "AFM-II": [1, -1]}[ordering]
-    return _with_moments(cell, [moment * signs[0], moment * signs[1], 0.0, 0.0])
+    cell = _with_moments(cell, [moment * signs[0], moment * signs[1], 0.0, 0.0])
+    return cell.get_reduced_structure("niggli")  # cell angles 33.6 deg -> near 60/90 deg
 
 
 def rutile_mnf2(ordering: str, a: float = 4.873, c: float = 3.310, u: float = 0.305) -> Structure:
