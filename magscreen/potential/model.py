@@ -13,7 +13,7 @@ Construction::
     MagneticPotential.from_sevennet(soc=True)     # SevenNet-0 backbone, fresh magnetic blocks
     MagneticPotential.load("model.pt")            # a checkpoint written by ``save``
 
-Training API (used by ``magscreen.potential.train``):
+Training API (used by ``magscreen.training``):
 
 - inputs: :func:`~magscreen.potential.graph.build_graph` (numbers, positions, cell, pbc, moments)
   and :func:`~magscreen.potential.graph.collate` for several frames;
@@ -23,7 +23,7 @@ Training API (used by ``magscreen.potential.train``):
 - ``backbone_parameters()`` / ``magnetic_parameters()`` for freezing or separate learning rates;
 - frozen backbone: ``cache = model.backbone_cache(graph)`` once per frame, then
   ``model(graph, cache=cache)`` reuses the backbone's node features, energy, forces and stress.
-  Energy and magnetic forces are then exact; forces and stress omit the (small) path through the
+  Energy and magnetic forces are then exact; forces and stress omit the path through the
   backbone features, dE_mag/dh . dh/dR, and are exact in the edge geometry of the magnetic blocks.
 """
 
