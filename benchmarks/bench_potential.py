@@ -177,8 +177,8 @@ def main() -> None:
         results.append(_subprocess_case(calculator, cell, args.repeats))
     print(
         f"\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores visible, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}, 1 thread per case, "
-        f"float32, CPU, median of {args.repeats} steps\n"
+        f"{os.cpu_count()} cores visible, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}, "
+        f"1 thread per case, float32, CPU, median of {args.repeats} steps\n"
     )
     print(table(results))
     print()
