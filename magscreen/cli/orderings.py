@@ -32,6 +32,10 @@ def orderings(
     noncollinear: Annotated[
         bool, typer.Option("--noncollinear", help="Add spin spirals, 120-degree states and canted AFMs.")
     ] = False,
+    moment: Annotated[
+        list[str] | None,
+        typer.Option(help="Moment magnitude (mu_B) of an element, e.g. 'Fe=2.2'; repeat for several."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     write: Annotated[
         Path | None,
@@ -48,16 +52,22 @@ def orderings(
                 expected="exactly one structure",
             )
         structure = candidates[0].structure
+        moments = parse_moments(moment or [])
         result = enumerate_collinear(
             structure,
             max_magnetic_atoms=max_magnetic_atoms,
             max_orderings=max_orderings,
+            moments=moments,
             source=structure_file,
         )
         found = list(result.orderings)
         if noncollinear:
             found += enumerate_noncollinear(
-                structure, max_magnetic_atoms=max_magnetic_atoms, collinear=result, source=structure_file
+                structure,
+                max_magnetic_atoms=max_magnetic_atoms,
+                collinear=result,
+                moments=moments,
+                source=structure_file,
             )
     except MagscreenError as error:
         errors.print(f"[red]error:[/red] {error}")
@@ -93,6 +103,24 @@ def orderings(
     )
     if write is not None:
         console.print(f"wrote {len(rows)} orderings to {write}")
+
+
+def parse_moments(entries: list[str]) -> dict[str, float]:
+    """``["Fe=2.2", "O=0"]`` -> ``{"Fe": 2.2, "O": 0.0}``."""
+    moments = {}
+    for entry in entries:
+        element, _, value = entry.partition("=")
+        try:
+            moments[element.strip()] = float(value)
+        except ValueError as error:
+            raise InputError(
+                f"cannot read {entry!r}", field="--moment", expected="ELEMENT=VALUE, e.g. Fe=2.2"
+            ) from error
+        if not element.strip():
+            raise InputError(
+                f"no element in {entry!r}", field="--moment", expected="ELEMENT=VALUE, e.g. Fe=2.2"
+            )
+    return moments
 
 
 def summary(ordering: Ordering) -> dict:

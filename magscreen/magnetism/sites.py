@@ -108,6 +108,6 @@ def magnetic_sites(
             field="species",
             expected="at least one element with a non-zero moment (elements with default moments: "
             + ", ".join(sorted({k.rstrip("0123456789+-") for k in DEFAULT_MOMENTS}))
-            + "; or pass moments={'X': value})",
+            + "; or give one: moments={'X': m} in Python, --moment X=m on the command line)",
         )
     return MagneticSites(indices=indices, moments=values)

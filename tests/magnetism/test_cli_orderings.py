@@ -68,3 +68,17 @@ def test_unreadable_file_is_named(tmp_path):
     result = runner.invoke(app, ["orderings", str(path)], env={"COLUMNS": "200"})
     assert result.exit_code == 1
     assert "broken.cif" in result.output
+
+
+def test_moment_option_makes_an_element_magnetic(tmp_path):
+    path = tmp_path / "Al.cif"
+    Structure(Lattice.cubic(4.05), ["Al"], [[0, 0, 0]]).to(filename=str(path))
+    arguments = ["orderings", str(path), "--max-magnetic-atoms", "2", "--moment", "Al=0.5", "--json"]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    # Simple cubic, two magnetic atoms: exactly the Wollan-Koehler G, A and C types besides FM.
+    assert [row["label"] for row in payload["orderings"]] == ["FM", "AFM-G", "AFM-A", "AFM-C"]
+    assert payload["orderings"][0]["parameters"]["net_moment"] == 0.5
+    bad = runner.invoke(app, ["orderings", str(path), "--moment", "Al:0.5"], env={"COLUMNS": "200"})
+    assert bad.exit_code == 1 and "--moment" in bad.output and "ELEMENT=VALUE" in bad.output
