@@ -22,7 +22,7 @@ from magscreen.training.config import TrainConfig  # noqa: E402
 from magscreen.training.metrics import UNITS  # noqa: E402
 from magscreen.training.trainer import Trainer  # noqa: E402
 
-SYMBOLS = {"energy": "E", "forces": "F", "magnetic_forces": "H"}
+SYMBOLS = {"energy": "E", "forces": "F", "magnetic_forces": "H", "magnetic_forces_transverse": "H_perp"}
 
 
 def run_study(
@@ -93,11 +93,11 @@ def study_table(rows: Sequence[dict]) -> str:
 
 
 def plot_study(rows: Sequence[dict], path: Path, baseline: dict | None = None) -> Path:
-    """Validation MAE of E, F and H against training frames, one line per initialisation.
+    """Validation MAE of E, F, H and H across the moment against training frames, per initialisation.
 
     ``baseline`` (label -> MAE, meV units) is drawn as a horizontal dashed line per panel.
     """
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), constrained_layout=True)
+    fig, axes = plt.subplots(1, len(SYMBOLS), figsize=(15, 3.6), constrained_layout=True)
     for ax, (name, symbol) in zip(axes, SYMBOLS.items(), strict=True):
         for init in dict.fromkeys(r["init"] for r in rows):
             points = sorted((r["n_train"], r["validation"][name]["mae"]) for r in rows if r["init"] == init)
