@@ -16,10 +16,10 @@ from rich.table import Table
 
 from magscreen.cli import app
 from magscreen.config import StoreConfig, load_config
-from magscreen.errors import MagscreenError
+from magscreen.errors import InputError, MagscreenError
 from magscreen.store import COLLECTIONS, CampaignStores, build_stores
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Campaign config whose store to use.")
@@ -95,6 +95,16 @@ class _ProgressBars:
             )
 
 
+def _check_calculator(config: Path, spec: str, device: str) -> None:
+    """Load the config's calculator now, so a bad ``relax.calculator`` fails before any job runs."""
+    from magscreen.simulate.calculators import load_calculator
+
+    try:
+        load_calculator(spec, device)
+    except InputError as error:
+        raise InputError(str(error), source=config, field="relax.calculator") from None
+
+
 def _best_table(candidates: list) -> Table:
     """Best candidates: trusted predictions with the largest gap first (see ``rank_candidates``)."""
     table = Table(title=f"best {len(candidates)} candidates")
@@ -135,6 +145,8 @@ def run(
         cfg = load_config(config)
         candidates = load_candidates(cfg.candidates)
         stores = build_stores(cfg.store, check=not dry_run)
+        if not dry_run:
+            _check_calculator(config, cfg.relax.calculator, cfg.relax.device)
     except MagscreenError as error:
         raise _fail(error) from None
     console.print(
@@ -153,7 +165,10 @@ def run(
     warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console) as progress, listening(_ProgressBars(progress, len(candidates))):
-        run_locally(flow, store=stores.job_store(), log=False)
+        try:
+            run_locally(flow, store=stores.job_store(), log=False, raise_immediately=True)
+        except MagscreenError as error:
+            raise _fail(error) from None
     found = stores.campaigns.query_one({"name": cfg.name})
     if found is None:
         raise _fail(RuntimeError(f"campaign {cfg.name} did not finish; see the errors above"))

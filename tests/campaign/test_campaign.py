@@ -117,3 +117,19 @@ def test_status_and_html_report(campaign, tmp_path):
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert pngs == ["ladder_mp-19006.png", "ladder_mp-19009.png", "overview.png"]
     assert all((tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in pngs)
+
+
+def test_unknown_calculator_fails_before_any_job(tmp_path, write_config):
+    config = write_config(tmp_path, "no-such-model")
+    result = runner.invoke(app, ["run", str(config)])
+    assert result.exit_code == 1
+    assert f"{config}: relax.calculator:" in result.output and "no-such-model" in result.output
+    assert not (tmp_path / "db").exists() or build_stores(load_config(config).store).orderings.count() == 0
+
+
+def test_dry_run_lists_candidates_and_computes_nothing(tmp_path, write_config):
+    config = write_config(tmp_path, "no-such-model")
+    result = runner.invoke(app, ["run", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "2 candidates" in result.output and "mp-19009 (NiO)" in result.output
+    assert "dry run: nothing computed" in result.output
