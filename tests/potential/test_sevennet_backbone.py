@@ -32,3 +32,10 @@ def test_from_sevennet_reproduces_sevennet_calculator(pretrained):
     atoms.set_initial_magnetic_moments(np.random.default_rng(0).normal(size=(len(atoms), 3)))
     assert atoms.get_potential_energy() == pytest.approx(reference.get_potential_energy(), abs=1e-4)
     assert pretrained.cutoff == 5.0 and len(pretrained.species) == 89 and not pretrained.backbone.is_parity
+
+
+def test_pretrained_checkpoint_round_trip(pretrained, tmp_path):
+    """A fine-tuning run saves and reloads the SevenNet-0-based model unchanged."""
+    loaded = MagneticPotential.load(pretrained.save(tmp_path / "pretrained.pt"))
+    assert loaded.model_version == pretrained.model_version
+    assert loaded.model_version.startswith("sevennet-0-soc-")
