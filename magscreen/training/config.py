@@ -104,6 +104,11 @@ class TrainConfig(_Section):
         0.99, ge=0, lt=1, description="Decay of the exponential moving average of weights."
     )
     dtype: Literal["float32", "float64"] = Field("float64", description="Floating-point type of training.")
+    feature_cache: Path | None = Field(
+        None,
+        description="Folder where frozen-backbone outputs are stored per backbone (weights hash) and "
+        "frame (geometry hash), and reused by later runs with the same backbone.",
+    )
 
 
 def _resolve(path: Path, base: Path) -> Path:
@@ -144,6 +149,8 @@ def load_train_config(path: str | Path) -> TrainConfig:
             )
     base = path.parent.resolve()
     config.output = _resolve(config.output, base)
+    if config.feature_cache is not None:
+        config.feature_cache = _resolve(config.feature_cache, base)
     config.data.train = [_resolve(p, base) for p in config.data.train]
     config.data.validation = [_resolve(p, base) for p in config.data.validation]
     return config

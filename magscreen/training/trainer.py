@@ -17,6 +17,7 @@ for selection (the NiO force labels are mostly noise).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -219,6 +220,10 @@ class Trainer:
         self.position = (0, 0)  # (stage, epoch) to run next
         self.references: dict[str, float] = {}
         self._caches: dict[str, BackboneCache] = dict(caches or {})
+        self._cache_file = None
+        if config.feature_cache is not None:
+            self._cache_file = Path(config.feature_cache) / f"backbone-{_digest(self.model.backbone)}.pt"
+            self._caches.update(self._load_feature_cache())
         self._optimizer_state: dict | None = None
 
     # ------------------------------------------------------------------ set-up
@@ -318,6 +323,10 @@ class Trainer:
         self.best_score = state["best_score"]
         self.references = state["references"]
         torch.set_rng_state(state["torch_rng"])
+        shifts = self.references.get("shifts_eV_per_atom", {})
+        for key, cache in self._caches.items():  # caches given or stored are from before the refit
+            offset = sum(shifts.get(chemical_symbols[z], 0.0) for z in self._frames_by_source[key].numbers)
+            self._caches[key] = replace(cache, energy=cache.energy + offset)
         return True
 
     # ------------------------------------------------------------------ evaluation
@@ -338,6 +347,8 @@ class Trainer:
         )
         for k in bar:
             self._caches[frames[k].source] = self.model.backbone_cache(graphs[k])
+        if missing:
+            self._store_feature_cache()
         return [self._caches[f.source] for f in frames]
 
     def raw_caches(self) -> dict[str, BackboneCache]:
@@ -352,6 +363,35 @@ class Trainer:
             offset = sum(shifts.get(chemical_symbols[z], 0.0) for z in self._frames_by_source[key].numbers)
             out[key] = replace(cache, energy=cache.energy - offset)
         return out
+
+    def _load_feature_cache(self) -> dict[str, BackboneCache]:
+        """Stored backbone outputs of this run's frames (matched by source and geometry)."""
+        if self._cache_file is None or not self._cache_file.is_file():
+            return {}
+        stored = torch.load(self._cache_file, map_location="cpu", weights_only=True)
+        out = {}
+        for frame in self.train_frames + self.validation_frames:
+            entry = stored.get(frame.source)
+            if entry is not None and entry["geometry"] == _geometry(frame):
+                out[frame.source] = BackboneCache(**{k: v for k, v in entry.items() if k != "geometry"})
+        return out
+
+    def _store_feature_cache(self) -> None:
+        """Add this run's backbone outputs (reference refit taken out) to the feature cache file."""
+        if self._cache_file is None:
+            return
+        stored = {}
+        if self._cache_file.is_file():
+            stored = torch.load(self._cache_file, map_location="cpu", weights_only=True)
+        for key, cache in self.raw_caches().items():
+            stored[key] = {
+                **{n: getattr(cache, n) for n in cache.__dataclass_fields__},
+                "geometry": _geometry(self._frames_by_source[key]),
+            }
+        self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self._cache_file.with_suffix(".tmp")
+        torch.save(stored, temporary)
+        os.replace(temporary, self._cache_file)
 
     def _predict(self, indices: Sequence[int], split: str, stage: StageConfig | None, training: bool) -> dict:
         graphs = self.train_graphs if split == "train" else self.validation_graphs
@@ -526,6 +566,24 @@ class Trainer:
         }
         (self.output / "metrics.json").write_text(json.dumps(metrics, indent=1))
         return TrainResult(best=best, metrics=metrics, history=self.history)
+
+
+def _digest(module: torch.nn.Module) -> str:
+    """Hash of a module's weights and dtype (names the feature-cache file of a backbone)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(str(tensor.dtype).encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _geometry(frame: Frame) -> str:
+    """Hash of what the backbone sees of a frame: species, positions, cell, periodicity."""
+    digest = hashlib.sha256()
+    for array in (frame.numbers.astype(np.int64), frame.positions, frame.cell, frame.pbc.astype(bool)):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
 
 def _short(name: str) -> str:

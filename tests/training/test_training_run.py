@@ -112,3 +112,26 @@ def test_empty_training_split(tmp_path, deepmd_folder):
         InputError, match=r"empty\.yaml: data\.validation: the validation split holds no frames"
     ):
         Trainer(load_train_config(path), source=path, progress=False)
+
+
+def test_feature_cache_is_reused_and_gives_the_same_run(tmp_path, deepmd_folder):
+    """A second run with the same backbone reads the stored features instead of recomputing them."""
+    configs = []
+    for name in ("first", "second"):
+        config = yaml.safe_load(_config(tmp_path, deepmd_folder, name, [FROZEN]).read_text())
+        config["feature_cache"] = "features"
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        configs.append(load_train_config(path))
+    first = Trainer(configs[0], progress=False).run()
+    assert len(list((tmp_path / "features").glob("backbone-*.pt"))) == 1
+    second = Trainer(configs[1], progress=False)
+
+    def refuse(graph):
+        raise AssertionError("backbone features recomputed")
+
+    second.model.backbone_cache = refuse
+    result = second.run()
+    assert result.metrics["validation"]["energy"]["mae"] == pytest.approx(
+        first.metrics["validation"]["energy"]["mae"], rel=1e-12
+    )
