@@ -143,30 +143,26 @@ class VaspValidationMaker(Maker):
             "n_magnetic_atoms": int(np.count_nonzero(np.linalg.norm(moments, axis=1) > ZERO_MOMENT)),
         }
 
+        step = "relax" if self.relax else "static"
+        maker = deepcopy(self.relax_maker if self.relax else self.static_maker)
         if axis is None:
-            maker = deepcopy(self.relax_maker if self.relax else self.static_maker)
             maker.input_set_generator.user_incar_settings = {
                 **(maker.input_set_generator.user_incar_settings or {}),
                 "LNONCOLLINEAR": True,
                 "ISYM": -1,
             }
-            maker.name = f"{tag} vasp noncollinear {'relax' if self.relax else 'static'}"
+            maker.name = f"{tag} vasp noncollinear {step}"
             run = maker.make(vasp_structure(structure, moments.tolist()))
-            document = validation_document(
-                run.output, calculation="noncollinear_static", noncollinear=True, **metadata
-            )
-            return Flow([run, document], output=document.output, name=f"{self.name} {tag}")
+            calculation = "relax" if self.relax else "noncollinear_static"
+            document = validation_document(run.output, calculation=calculation, noncollinear=True, **metadata)
+            return self._flow([run, document], tag)
 
         signed = (moments @ axis).tolist()
-        maker = deepcopy(self.relax_maker if self.relax else self.static_maker)
-        maker.name = f"{tag} vasp {'relax' if self.relax else 'static'}"
-        collinear = vasp_structure(structure, signed)
-        run = maker.make(collinear)
+        maker.name = f"{tag} vasp {step}"
+        run = maker.make(vasp_structure(structure, signed))
         if not self.anisotropy:
-            document = validation_document(
-                run.output, calculation="relax" if self.relax else "static", **metadata
-            )
-            return Flow([run, document], output=document.output, name=f"{self.name} {tag}")
+            document = validation_document(run.output, calculation=step, **metadata)
+            return self._flow([run, document], tag)
 
         soc_runs = {}
         soc_structure = vasp_structure(structure, [[0.0, 0.0, m] for m in signed])
@@ -181,5 +177,9 @@ class VaspValidationMaker(Maker):
             soc_tasks={key: job.output for key, job in soc_runs.items()},
             **metadata,
         )
-        jobs = [run, *soc_runs.values(), document]
-        return Flow(jobs, output=document.output, name=f"{self.name} {tag}")
+        return self._flow([run, *soc_runs.values(), document], tag)
+
+    def _flow(self, jobs: list, tag: str) -> Flow:
+        """Flow whose output is its last job's (the document job, named after the ordering)."""
+        jobs[-1].name = f"{tag} vasp validation document"
+        return Flow(jobs, output=jobs[-1].output, name=f"{self.name} {tag}")
