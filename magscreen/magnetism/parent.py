@@ -13,8 +13,8 @@ from pymatgen.core import Lattice, Structure
 from magscreen.errors import StructureError
 from magscreen.magnetism.sites import DEFAULT_MAX_ATOMS, magnetic_sites
 
-#: Symmetry tolerance (Angstrom) used by spglib throughout the orderings code.
-SYMPREC = 1e-3
+#: Symmetry tolerance (Angstrom) used by spglib throughout the orderings code (pymatgen's default).
+SYMPREC = 1e-2
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,7 @@ class ParentCell:
     conventional_lattice
         Conventional standard cell vectors (rows, Angstrom) in the orientation of ``structure``.
     key
-        Text that identifies the parent up to its lattice parameters (space group, species and
-        Wyckoff letters); part of every ordering fingerprint.
+        Space group and species counts of the primitive cell; part of every ordering fingerprint.
     """
 
     structure: Structure
@@ -92,9 +91,12 @@ def parent_cell(
             expected="a valid periodic structure without overlapping atoms",
         )
     lattice, frac, prim_numbers = standard
-    frac = np.round(frac % 1.0, 8) % 1.0
+    prim_numbers = np.asarray(prim_numbers)
+    rotations = np.array(spglib.get_symmetry_dataset(standard, symprec=SYMPREC).rotations, dtype=np.int64)
+    magnetic_kinds = {kinds.index(species[i]) for i in sites.indices}
+    frac = canonical_origin(frac, prim_numbers, np.isin(prim_numbers, list(magnetic_kinds)), rotations)
     order = np.lexsort((frac[:, 2], frac[:, 1], frac[:, 0], prim_numbers))
-    frac, prim_numbers = frac[order], np.asarray(prim_numbers)[order]
+    frac, prim_numbers = frac[order], prim_numbers[order]
     dataset = spglib.get_symmetry_dataset((lattice, frac, prim_numbers), symprec=SYMPREC)
     moment_of = {species[i]: float(sites.moments[i]) for i in range(len(structure))}
     prim_species = [kinds[k] for k in prim_numbers]
@@ -108,9 +110,8 @@ def parent_cell(
     translations = np.array(dataset.translations, dtype=float)
     site_map, site_shift = _site_maps(frac, prim_numbers, rotations, translations)
     conventional = np.linalg.inv(dataset.transformation_matrix).T @ lattice
-    wyckoffs = dataset.wyckoffs
-    description = ",".join(f"{s}@{w}" for s, w in zip(prim_species, wyckoffs, strict=True))
-    key = f"{dataset.number}:{description}"
+    counts = ",".join(f"{s}{prim_species.count(s)}" for s in sorted(set(prim_species)))
+    key = f"{dataset.number}:{counts}"
     return ParentCell(
         structure=prim,
         magnetic=np.flatnonzero(prim.site_properties["magmom"]),
@@ -122,6 +123,38 @@ def parent_cell(
         conventional_lattice=conventional,
         key=key,
     )
+
+
+def normalizer_shifts(rotations: np.ndarray, denominator: int = 24) -> np.ndarray:
+    """Origin shifts ``s`` (multiples of 1/denominator) that leave the set of operations unchanged.
+
+    Moving the origin by ``s`` turns ``(W, w)`` into ``(W, w + (1 - W) s)``; the set is the same when
+    ``(1 - W) s`` is a lattice vector for every ``W`` (one operation per rotation in a primitive
+    cell). These shifts relate the equally valid standard settings (e.g. Ni on 4a or 4b in NiO).
+    """
+    grid = np.stack(np.meshgrid(*[np.arange(denominator)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
+    shifts = grid / denominator
+    moved = np.einsum("gij,sj->sgi", np.eye(3)[None] - rotations, shifts)
+    keep = np.all(np.abs(moved - np.rint(moved)) < 1e-9, axis=(1, 2))
+    return shifts[keep]
+
+
+def canonical_origin(
+    frac: np.ndarray, numbers: np.ndarray, magnetic: np.ndarray, rotations: np.ndarray
+) -> np.ndarray:
+    """Shift the origin to the setting whose sorted magnetic sites come first lexicographically.
+
+    Standard settings related by a normalizer shift describe the same crystal; choosing among them
+    by the magnetic sites only makes the labelling of magnetic sites, hence fingerprints, the
+    same whichever setting spglib returned, and independent of free coordinates of other atoms.
+    """
+
+    def description(shift: np.ndarray) -> list[tuple]:
+        moved = np.round((frac[magnetic] + shift) % 1.0, 6) % 1.0
+        return sorted(zip(numbers[magnetic].tolist(), map(tuple, moved.tolist()), strict=True))
+
+    best = min(normalizer_shifts(rotations), key=description)
+    return np.round((frac + best) % 1.0, 10) % 1.0
 
 
 def short_hash(text: str) -> str:

@@ -176,6 +176,25 @@ def test_fingerprint_ignores_setting_and_lattice_parameter(nio):
     assert fingerprints(strained) == reference
 
 
+@pytest.mark.parametrize("name", ["nio", "mnf2"])
+def test_fingerprint_ignores_origin_choice_and_noise(name, request):
+    """Origin shifts (NiO: Ni on 4a or on 4b; MnF2: shifts by half lattice vectors and an arbitrary
+    one) and 2 mAngstrom of noise describe the same crystal, so they keep every fingerprint."""
+    structure = request.getfixturevalue(name)
+
+    def fingerprints(crystal):
+        return [o.fingerprint for o in enumerate_collinear(crystal, max_magnetic_atoms=4).orderings]
+
+    reference = fingerprints(structure)
+    for shift in ([0.5, 0.5, 0.5], [0.5, 0, 0.5], [0.1, 0.2, 0.3]):
+        moved = structure.copy()
+        moved.translate_sites(range(len(moved)), shift)
+        assert fingerprints(moved) == reference, shift
+    noisy = structure.copy()
+    noisy.perturb(0.002, min_distance=0.001)
+    assert fingerprints(noisy) == reference
+
+
 def test_ordered_structure_keeps_the_parent_crystal(nio):
     for ordering in enumerate_collinear(nio, max_magnetic_atoms=4).orderings:
         assert ordering.structure.composition.reduced_formula == "NiO"
