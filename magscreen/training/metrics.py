@@ -8,8 +8,9 @@ import numpy as np
 
 from magscreen.potential.data import Frame
 
-Predictor = Callable[[Frame], tuple[float, np.ndarray, np.ndarray]]
-"""Frame -> (energy eV, forces eV/Angstrom (N, 3), magnetic forces eV/mu_B (N, 3))."""
+Prediction = tuple[float, np.ndarray | None, np.ndarray]
+"""(energy eV, forces eV/Angstrom (N, 3) or None when not computed, magnetic forces eV/mu_B (N, 3))."""
+Predictor = Callable[[Frame], Prediction]
 
 UNITS = {
     "energy": "meV/atom",
@@ -20,7 +21,7 @@ UNITS = {
 }
 
 
-def errors(predictions: Sequence[tuple[float, np.ndarray, np.ndarray]], frames: Sequence[Frame]) -> dict:
+def errors(predictions: Sequence[Prediction], frames: Sequence[Frame]) -> dict:
     """Mean absolute and root-mean-square errors in meV units (see :data:`UNITS`).
 
     Energy per atom; forces per Cartesian component over all atoms; magnetic forces per component
@@ -37,7 +38,7 @@ def errors(predictions: Sequence[tuple[float, np.ndarray, np.ndarray]], frames: 
     for (energy, forces, magnetic_forces), frame in zip(predictions, frames, strict=True):
         if frame.energy is not None:
             collected["energy"].append(np.atleast_1d((energy - frame.energy) / frame.n_atoms))
-        if frame.forces is not None:
+        if frame.forces is not None and forces is not None:
             collected["forces"].append((forces - frame.forces).ravel())
         if frame.magnetic_forces is not None:
             carrying = np.linalg.norm(frame.moments, axis=1) > 0

@@ -36,6 +36,7 @@ from magscreen.potential.graph import MagneticGraph, build_graph, collate
 from magscreen.potential.model import BackboneCache, MagneticPotential
 from magscreen.training.config import StageConfig, TrainConfig
 from magscreen.training.ema import ExponentialMovingAverage
+from magscreen.training.evaluation import predict_frames
 from magscreen.training.labels import LabelBatch, collate_labels, masked_loss, squared_errors
 from magscreen.training.metrics import errors
 from magscreen.training.plots import plot_learning_curve
@@ -432,19 +433,6 @@ class Trainer:
         score = sum(weights[name] * value / self.variances[name] for name, value in mse.items())
         return score, mse
 
-    def predictor(self):
-        """Frame -> (energy, forces, magnetic forces) of the current weights, full forward."""
-
-        def predict(frame: Frame) -> tuple[float, np.ndarray, np.ndarray]:
-            out = self.model(self._graph(frame), compute_forces=True)
-            return (
-                float(out["energy"][0].detach()),
-                out["forces"].detach().numpy().astype(float),
-                out["magnetic_forces"].detach().numpy().astype(float),
-            )
-
-        return predict
-
     # ------------------------------------------------------------------ training
 
     def _optimizer(self, stage: StageConfig, epoch: int) -> torch.optim.Optimizer:
@@ -553,10 +541,9 @@ class Trainer:
         model = MagneticPotential.load(best).to(self.dtype)
         self.model = model
         frames = self.validation_frames
-        bar = tqdm(frames, desc="validation (best.pt)", disable=not self.progress, leave=False)
-        predict = self.predictor()
+        predictions = predict_frames(model, frames, forces=True, progress=self.progress)
         metrics = {
-            "validation": errors([predict(f) for f in bar], frames),
+            "validation": errors(predictions, frames),
             "n_train": len(self.train_frames),
             "n_validation": len(frames),
             "seed": self.config.seed,

@@ -1,0 +1,54 @@
+"""Ship a trained run as a named model: copy best.pt to magscreen/potential/weights/<name>.pt and record
+its validation errors (recomputed from the copied file) in <name>.json beside it.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/training/ship_model.py configs/train/nio.yaml --name nio
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from magscreen.potential.calculator import SHIPPED_MODELS_DIR
+from magscreen.potential.model import MagneticPotential
+from magscreen.training.config import load_train_config
+from magscreen.training.evaluation import validation_errors
+from magscreen.training.trainer import load_frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", type=Path, help="the training config of the run")
+    parser.add_argument("--name", required=True, help="shipped model name, e.g. nio")
+    args = parser.parse_args()
+    config = load_train_config(args.config)
+    target = SHIPPED_MODELS_DIR / f"{args.name}.pt"
+    shutil.copyfile(Path(config.output) / "best.pt", target)
+    model = MagneticPotential.load(target)
+    frames = load_frames(config.data.validation, config.data.format, split="validation", source=args.config)
+    run_metrics = json.loads((Path(config.output) / "metrics.json").read_text())
+    record = {
+        "model_version": model.model_version,
+        "magnetic_domain": list(model.magnetic_domain),
+        "command": f"OMP_NUM_THREADS=1 magscreen train {args.config.as_posix()}",
+        "config": args.config.as_posix(),
+        "seed": config.seed,
+        "train": [p.name for p in config.data.train],
+        "validation_data": [p.name for p in config.data.validation],
+        "n_train": run_metrics["n_train"],
+        "reference_energies": run_metrics["reference_energies"],
+        "validation": validation_errors(model, frames, forces=True),
+        "units": "meV/atom (energy), meV/A (forces), meV/mu_B (magnetic forces)",
+        "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    target.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
+    print(json.dumps(record["validation"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
