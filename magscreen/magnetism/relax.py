@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ase import Atoms
-from ase.calculators.calculator import Calculator
+from ase.calculators.calculator import Calculator, PropertyNotImplementedError
 from tqdm import tqdm
 
 from magscreen.errors import InputError
@@ -69,6 +69,8 @@ def relax_spins(
     ----------
     atoms
         Structure with initial magnetic moments, (N,) or (N, 3) mu_B; it is not modified.
+        Collinear moments are a stationary point of isotropic exchange (zero torque): tilt them
+        to let a non-collinear state develop.
     calculator
         ASE calculator implementing ``magnetic_forces`` (eV/mu_B, shape (N, 3)).
     fmax_torque
@@ -112,7 +114,14 @@ def relax_spins(
     while True:
         work.set_initial_magnetic_moments(direction * magnitude[:, None])
         energy = work.get_potential_energy()
-        field_ = np.asarray(calculator.get_property("magnetic_forces", work), dtype=float)
+        try:
+            field_ = np.asarray(calculator.get_property("magnetic_forces", work), dtype=float)
+        except PropertyNotImplementedError as error:
+            raise InputError(
+                f"{type(calculator).__name__} does not provide magnetic forces",
+                field="calculator",
+                expected="an ASE calculator implementing 'magnetic_forces' (eV/mu_B, shape (N, 3))",
+            ) from error
         radial = np.einsum("ni,ni->n", field_, direction)
         drive = magnitude[:, None] * (field_ - radial[:, None] * direction)
         drive[~magnetic] = 0.0

@@ -103,3 +103,14 @@ def test_unconverged_run_says_so():
     atoms.set_initial_magnetic_moments([[1, 0, 1], [0, 1, 0]])
     result = relax_spins(atoms, HeisenbergCalculator({1: -0.01}), fmax_torque=1e-12, steps=3)
     assert not result.converged and result.n_steps == 3 and len(result.trajectory) == 4
+
+
+def test_calculator_without_magnetic_forces_is_named():
+    from ase.calculators.emt import EMT
+
+    from magscreen.errors import InputError
+
+    atoms = Atoms("Ni2", positions=[[0, 0, 0], [2.5, 0, 0]], cell=[5, 9, 9], pbc=True)
+    atoms.set_initial_magnetic_moments([[1, 0, 1], [0, 1, 0]])
+    with pytest.raises(InputError, match="EMT does not provide magnetic forces"):
+        relax_spins(atoms, EMT())
