@@ -186,12 +186,15 @@ def run(
         )
     for candidate_id, reason in doc.failed_candidates.items():
         console.print(f"[yellow]not screened[/] {candidate_id}: {reason}", highlight=False)
+    ranked = load_report_data(stores, cfg.name).candidates
     if cfg.rank.top_n:
-        Console().print(_best_table(load_report_data(stores, cfg.name).candidates[: cfg.rank.top_n]))
+        Console().print(_best_table(ranked[: cfg.rank.top_n]))
     page, _ = write_report(stores, report_dir or Path("magscreen-report") / cfg.name, campaign=cfg.name)
     typer.echo(f"results: {stores.location}")
     typer.echo(f"report:  {page.resolve()}")
-    typer.echo(f'query:   magscreen query \'{{"ground_state_label": "AFM-II"}}\' -c {config}')
+    if ranked:
+        example = json.dumps({"ground_state_label": ranked[0].ground_state_label})
+        typer.echo(f"query:   magscreen query '{example}' -c {config}")
 
 
 @app.command()
