@@ -93,7 +93,11 @@ def orderings(
         table.add_column(column, justify="right" if numeric else "left", no_wrap=column == "fingerprint")
     for index, row in enumerate(rows):
         table.add_row(
-            str(index), row["label"], row["kind"], str(row["n_magnetic_atoms"]), str(row["n_atoms"]),
+            str(index),
+            row["label"],
+            row["kind"],
+            str(row["n_magnetic_atoms"]),
+            str(row["n_atoms"]),
             row["fingerprint"],
         )
     console.print(table)

@@ -20,9 +20,7 @@ def canted(ordering: Ordering, angle: float) -> Ordering:
         raise ValueError(f"canting needs a collinear ordering, got {ordering.kind} {ordering.label!r}")
     phi = np.radians(angle)
     values = np.asarray(ordering.structure.site_properties["magmom"], dtype=float)
-    vectors = np.stack(
-        [np.abs(values) * np.sin(phi), np.zeros_like(values), values * np.cos(phi)], axis=1
-    )
+    vectors = np.stack([np.abs(values) * np.sin(phi), np.zeros_like(values), values * np.cos(phi)], axis=1)
     structure = ordering.structure.copy(site_properties={"magmom": [Magmom(v) for v in vectors]})
     return Ordering(
         label=f"canted {ordering.label} {angle:g}deg",

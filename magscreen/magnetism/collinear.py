@@ -196,7 +196,7 @@ def distinct_assignments(
     mask = dtype((1 << n_bits) - 1)
     tables = _byte_tables(perms, dtype)
     n_chunks = tables.shape[1]
-    identity_op = _identity_index(parent)
+    identity_op = identity_index(parent)
     n_cells = len(translation_representatives(hnf))
     pure_translation = (owners == identity_op) & (np.arange(len(perms)) % n_cells != 0)
     keep = []
@@ -219,7 +219,8 @@ def distinct_assignments(
     return configs, fixed.sum(axis=1)
 
 
-def _identity_index(parent: ParentCell) -> int:
+def identity_index(parent: ParentCell) -> int:
+    """Index of the identity among the parent's space-group operations."""
     eye = np.all(parent.rotations == np.eye(3, dtype=np.int64), axis=(1, 2))
     trivial = np.all(np.abs(parent.translations - np.rint(parent.translations)) < 1e-6, axis=1)
     return int(np.flatnonzero(eye & trivial)[0])

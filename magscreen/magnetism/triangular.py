@@ -17,7 +17,12 @@ import numpy as np
 from ase import Atoms
 from ase.neighborlist import neighbor_list
 
-from magscreen.magnetism.collinear import supercell_matrix, supercell_permutations, supercell_structure
+from magscreen.magnetism.collinear import (
+    identity_index,
+    supercell_matrix,
+    supercell_permutations,
+    supercell_structure,
+)
 from magscreen.magnetism.labels import display_q, format_q, propagation_vectors
 from magscreen.magnetism.ordering import Ordering
 from magscreen.magnetism.parent import ParentCell, short_hash
@@ -29,7 +34,7 @@ from magscreen.magnetism.supercells import (
 
 
 def nearest_neighbour_bonds(parent: ParentCell, hnf: np.ndarray, tolerance: float = 1e-3) -> np.ndarray:
-    """Nearest-neighbour bonds ``(k, k')`` between the magnetic sites of a supercell, k < l, with images.
+    """Nearest-neighbour bonds ``(k, k')``, ``k <= k'``, between the magnetic sites of a supercell.
 
     Site ``k = t * m + j`` as in :func:`magscreen.magnetism.collinear.supercell_permutations`.
     A bond of a site to its own image is returned as ``(k, k)``.
@@ -60,7 +65,7 @@ def three_colourings(n_sites: int, bonds: np.ndarray) -> list[tuple[int, ...]]:
         if site == n_sites:
             found.append(tuple(colours))
             return
-        for colour in ((0,) if site == 0 else (0, 1, 2)):
+        for colour in (0,) if site == 0 else (0, 1, 2):
             if all(colours[other] != colour for other in neighbours[site] if other < site):
                 colours[site] = colour
                 extend(site + 1)
@@ -122,11 +127,11 @@ def states_120(parent: ParentCell, *, max_magnetic_atoms: int = 8, max_cells: in
                 continue
             bonds = nearest_neighbour_bonds(parent, hnf)
             perms, owners = supercell_permutations(parent, hnf, stabiliser)
-            translations = perms[owners == owners[0]][1:] if n > 1 else perms[:0]
+            translations = perms[owners == identity_index(parent)][1:]
             seen: set[tuple[int, ...]] = set()
             for colouring in three_colourings(n * m, bonds):
                 colours = np.array(colouring)
-                if any(np.array_equal(colours[t], colours) for t in _inverse_all(translations)):
+                if any(np.array_equal(colours[t], colours) for t in translations):
                     continue  # repeats with a smaller period: found at smaller n
                 key = _canonical(colours, perms)
                 if key in seen:
@@ -149,10 +154,6 @@ def _in_triangle_planes(parent: ParentCell, hnf: np.ndarray, normals: np.ndarray
         if not np.any(np.all(np.abs(k @ normals.T) < 1e-8, axis=1)):
             return False
     return True
-
-
-def _inverse_all(perms: np.ndarray) -> list[np.ndarray]:
-    return [np.argsort(perm) for perm in perms]
 
 
 def _ordering_120(parent: ParentCell, hnf: np.ndarray, colours: np.ndarray) -> Ordering:

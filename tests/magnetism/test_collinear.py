@@ -168,6 +168,7 @@ def test_fingerprint_ignores_setting_and_lattice_parameter(nio):
     primitive = nio.get_primitive_structure()
     strained = nio.copy()
     strained.scale_lattice(nio.volume * 1.03)
+
     def fingerprints(structure):
         return [o.fingerprint for o in enumerate_collinear(structure, max_magnetic_atoms=4).orderings]
 

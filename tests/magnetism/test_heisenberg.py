@@ -27,7 +27,10 @@ def test_magnetic_forces_match_finite_differences(periodic):
     atoms = chain(5)
     atoms.pbc = periodic
     atoms.calc = HeisenbergCalculator(
-        {1: 0.02, 5.0: -0.01}, anisotropy=0.003, anisotropy_axis=(1, 1, 0), moment_stiffness=0.1,
+        {1: 0.02, 5.0: -0.01},
+        anisotropy=0.003,
+        anisotropy_axis=(1, 1, 0),
+        moment_stiffness=0.1,
         moment_reference=2.0,
     )
     moments = np.random.default_rng(0).normal(size=(5, 3)) * 2
