@@ -18,7 +18,7 @@ import numpy as np
 from pymatgen.core import Lattice, Structure
 from tqdm import tqdm
 
-from magscreen.errors import InputError
+from magscreen.errors import InputError, StructureError
 from magscreen.magnetism.labels import collinear_label
 from magscreen.magnetism.ordering import Ordering
 from magscreen.magnetism.parent import ParentCell, parent_cell, short_hash
@@ -89,6 +89,12 @@ def enumerate_collinear(
         File the structure came from, for error messages.
     progress
         Show a progress bar over supercells.
+
+    Raises
+    ------
+    StructureError
+        No magnetic site, partial occupancies, more than ``max_atoms`` atoms, or more magnetic
+        sites per primitive cell than ``max_magnetic_atoms`` (or than 28).
     """
     if max_magnetic_atoms < 1:
         raise InputError(
@@ -99,12 +105,13 @@ def enumerate_collinear(
     parent = parent_cell(structure, moments, max_atoms=max_atoms, source=source)
     m = len(parent.magnetic)
     if m > min(max_magnetic_atoms, MAX_SITES_PER_SUPERCELL):
-        raise InputError(
+        raise StructureError(
             f"the primitive cell has {m} magnetic sites, more than max_magnetic_atoms={max_magnetic_atoms}"
             f" or the exhaustive limit of {MAX_SITES_PER_SUPERCELL}",
             source=source,
             field="max_magnetic_atoms",
-            expected=f"at least {m} and at most {MAX_SITES_PER_SUPERCELL}",
+            expected=f"max_magnetic_atoms of at least {m}; structures above {MAX_SITES_PER_SUPERCELL} "
+            "magnetic sites per primitive cell cannot be enumerated exhaustively",
         )
     sizes = range(1, min(max_magnetic_atoms, MAX_SITES_PER_SUPERCELL) // m + 1)
     supercells = [(n, hnf, stab) for n in sizes for hnf, stab in distinct_supercells(n, parent.rotations)]

@@ -216,3 +216,8 @@ def test_named_errors():
     big.make_supercell([3, 3, 3])
     with pytest.raises(StructureError, match="more than the limit of 20"):
         enumerate_collinear(big, max_atoms=20)
+    two_sites = Structure(Lattice.cubic(3.0), ["Fe", "Al"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    two_sites.make_supercell([1, 1, 3])
+    two_sites.replace(1, "Co")  # breaks the translations: three magnetic sites per primitive cell
+    with pytest.raises(StructureError, match="primitive cell has 3 magnetic sites"):
+        enumerate_collinear(two_sites, max_magnetic_atoms=2)
