@@ -160,7 +160,8 @@ def run(
         return
     maker = CampaignMaker.from_config(cfg)
     flow = maker.make(candidates, stores=stores, config=cfg.model_dump(mode="json", by_alias=True))
-    stores.outputs.remove_docs({})  # jobflow outputs of the previous local run
+    if cfg.store.kind == "embedded":
+        stores.outputs.remove_docs({})  # job outputs of the previous local run (a shared MongoDB keeps them)
     logging.getLogger("jobflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]

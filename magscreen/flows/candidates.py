@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from magscreen.config import CandidatesConfig
 from magscreen.sources import Candidate, load_snapshot, load_structure_files, query_materials_project
 
 __all__ = ["load_candidates"]
+
+MP_ID = re.compile(r"mp-\d+")
 
 
 def load_candidates(config: CandidatesConfig) -> list[Candidate]:
@@ -13,7 +17,8 @@ def load_candidates(config: CandidatesConfig) -> list[Candidate]:
 
     ``elements`` keeps candidates holding all the listed elements; ``max_atoms`` bounds the cell;
     ``energy_above_hull`` (eV/atom) drops candidates known to lie higher (unknown values pass);
-    ``names`` keeps candidates by id, name or formula.
+    ``names`` keeps candidates by id, name or formula (for the Materials Project, ``mp-<n>`` names
+    are material ids and the others formulas).
     """
     filters = config.filters
     if config.source == "snapshot":
@@ -21,9 +26,13 @@ def load_candidates(config: CandidatesConfig) -> list[Candidate]:
             config.snapshot, elements=filters.elements, max_atoms=filters.max_atoms, names=filters.names
         )
     elif config.source == "materials_project":
+        names = filters.names or []
+        ids = [n for n in names if MP_ID.fullmatch(n)]
+        formulas = [n for n in names if not MP_ID.fullmatch(n)]
         candidates = query_materials_project(
             elements=filters.elements,
-            material_ids=filters.names,
+            material_ids=ids or None,
+            formula=formulas or None,
             max_atoms=filters.max_atoms,
             energy_above_hull=filters.energy_above_hull,
             extra_criteria=config.mp_query or None,
