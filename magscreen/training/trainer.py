@@ -74,10 +74,16 @@ def build_model(config: TrainConfig) -> MagneticPotential:
     elif spec.init == "sevennet0":
         model = MagneticPotential.from_sevennet(soc=spec.soc, seed=config.seed)
     else:
-        from magscreen.potential.backbone import sevennet0_config
+        import sevenn._keys as KEY
 
+        from magscreen.potential.backbone import sevennet0_config, sevennet0_state_dict
+
+        # SevenNet-0's convolution denominator (its average neighbour count, a fixed constant of
+        # the architecture) lives in the weights, not the config: copy it, or random layers divide by 0.
+        backbone = sevennet0_config()
+        backbone[KEY.CONV_DENOMINATOR] = float(sevennet0_state_dict()["0_convolution.denominator"])
         model = MagneticPotential(
-            soc=spec.soc, seed=config.seed, backbone_config=sevennet0_config(), backbone_name="scratch"
+            soc=spec.soc, seed=config.seed, backbone_config=backbone, backbone_name="scratch"
         )
     return model.to(dtype)
 
@@ -472,6 +478,11 @@ class Trainer:
             labels: LabelBatch = collate_labels(frames, self.dtype)
             prediction = self._predict(list(batch), "train", stage, training=True)
             loss, mse = masked_loss(prediction, labels, weights, self.variances, longitudinal)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"non-finite training loss in stage {stage.name!r}, epoch {epoch + 1}, on frames "
+                    + ", ".join(f.source for f in frames)
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
