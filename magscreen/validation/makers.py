@@ -77,7 +77,8 @@ class VaspValidationMaker(Maker):
         Relax positions and cell (MP GGA(+U) relaxation) instead of a static calculation on
         the ML structure. Collinear and non-collinear routes only.
     anisotropy
-        Run the force-theorem SOC route (collinear orderings only) and report the MAE.
+        Run the force-theorem SOC route and report the MAE. It starts from a collinear state, so
+        non-collinear orderings get the non-collinear static instead.
     directions
         Magnetisation directions (Cartesian) of the LSORBIT runs; MAE = E[100] - E[001] needs
         (1, 0, 0) and (0, 0, 1).
@@ -97,6 +98,14 @@ class VaspValidationMaker(Maker):
     soc_reciprocal_density: float = 1000.0
     static_maker: BaseVaspMaker = field(default_factory=MPGGAStaticMaker)
     relax_maker: BaseVaspMaker = field(default_factory=MPGGARelaxMaker)
+
+    def __post_init__(self) -> None:
+        if self.anisotropy and self.relax:
+            raise InputError(
+                "the force-theorem anisotropy route runs at the ML geometry",
+                field="validate.settings",
+                expected="'relax' and 'anisotropy' not both true",
+            )
 
     def make(
         self,
@@ -122,18 +131,6 @@ class VaspValidationMaker(Maker):
         axis = collinear_axis(moments)
         tag = f"{candidate_id} {ordering_label}"
         order = vasp_site_order(structure)
-        if axis is None and self.anisotropy:
-            raise InputError(
-                f"{tag}: the force-theorem anisotropy route starts from a collinear ordering",
-                field="validate.anisotropy",
-                expected="a collinear ordering, or anisotropy off for non-collinear orderings",
-            )
-        if self.anisotropy and self.relax:
-            raise InputError(
-                f"{tag}: the force-theorem route runs at fixed geometry",
-                field="validate.relax",
-                expected="relax off when anisotropy is on",
-            )
         metadata = {
             "candidate_id": candidate_id,
             "ordering_label": ordering_label,

@@ -196,22 +196,17 @@ def test_bad_requests_name_the_field():
     structure.remove_site_property("magmom")
     with pytest.raises(StructureError, match="magmom"):
         VaspValidationMaker().make(structure, candidate_id="c", ordering_label="FM", ordering_fingerprint="f")
+    with pytest.raises(InputError, match="validate.settings"):
+        VaspValidationMaker(anisotropy=True, relax=True)
+
+
+def test_anisotropy_leaves_noncollinear_orderings_to_the_noncollinear_static():
     canted = nio_afm2()
     canted.add_site_property("magmom", [[0, 0, 2.0], [0, 0, 0], [2.0, 0, 0], [0, 0, 0]])
-    with pytest.raises(InputError, match="validate.anisotropy"):
-        VaspValidationMaker(anisotropy=True).make(
-            canted, candidate_id="c", ordering_label="x", ordering_fingerprint="f"
-        )
-
-
-def test_relax_route_writes_an_mp_relaxation_with_the_ordering_magmom():
-    structure = nio_afm2()
-    run = (
-        VaspValidationMaker(relax=True)
-        .make(structure, candidate_id="c", ordering_label="AFM-II", ordering_fingerprint="f")
-        .jobs[0]
+    flow = VaspValidationMaker(anisotropy=True).make(
+        canted, candidate_id="c", ordering_label="canted", ordering_fingerprint="f"
     )
-    maker, (vasp_input,) = run.function.__self__, run.function_args
-    incar = maker.input_set_generator.get_input_set(vasp_input, potcar_spec=True).incar
-    assert incar["NSW"] > 0 and incar["ISIF"] == 3  # positions and cell relax
-    assert incar["MAGMOM"] == pytest.approx([2.0, -2.0, 0.0, 0.0]) and incar["ISPIN"] == 2
+    assert [job.name for job in flow.jobs] == [
+        "c canted vasp noncollinear static",
+        "c canted vasp validation document",
+    ]
