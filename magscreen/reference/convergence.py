@@ -75,15 +75,19 @@ def ordering_gap_meV(compound: str, settings: GPAWSettings, workdir: Path) -> tu
 
 
 def run_convergence(
-    compounds: list[str], workdir: Path, console: Console | None = None, series: dict | None = None
+    compounds: list[str],
+    workdir: Path,
+    console: Console | None = None,
+    series: dict | None = None,
+    base: GPAWSettings = BASE,
 ) -> list[ConvergencePoint]:
-    """Every series (default ``SERIES``; values ascending in accuracy) around ``BASE`` for each compound."""
+    """Every series (default ``SERIES``, loosest to tightest) around ``base`` for each compound."""
     console = console or Console()
     points = []
     for compound in compounds:
         for parameter, values in (series or SERIES).items():
             for value in values:
-                settings = replace(BASE, **{parameter: value})
+                settings = replace(base, **{parameter: value})
                 start = time.perf_counter()
                 gap, kpoints, wall = ordering_gap_meV(compound, settings, workdir)
                 points.append(ConvergencePoint(compound, parameter, value, gap, kpoints, wall))
@@ -119,14 +123,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="k-point density series (per 1/Angstrom)")
     parser.add_argument("--smearings", nargs="+", type=float, default=SERIES["smearing_eV"],
                         help="smearing series (eV)")
+    parser.add_argument("--base", nargs=3, type=float, metavar=("ECUT", "KDENSITY", "SMEARING"),
+                        default=[BASE.ecut_eV, BASE.kpoint_density, BASE.smearing_eV],
+                        help="setting that the series vary one parameter of")
     args = parser.parse_args(argv)
     console = Console()
+    base = replace(BASE, ecut_eV=args.base[0], kpoint_density=args.base[1], smearing_eV=args.base[2])
     series = {  # ordered from loosest to tightest
         "ecut_eV": sorted(args.ecuts),
         "kpoint_density": sorted(args.kpoint_densities),
         "smearing_eV": sorted(args.smearings, reverse=True),
     }
-    points = run_convergence(args.compounds, args.workdir, console, series)
+    points = run_convergence(args.compounds, args.workdir, console, series, base)
     console.print(_table(points, series))
     name = f"convergence_{'_'.join(args.compounds)}.json"
     (args.workdir / name).write_text(json.dumps([asdict(p) for p in points], indent=1))
