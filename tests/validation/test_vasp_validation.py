@@ -119,6 +119,8 @@ def test_fept_scf_is_collinear_and_writes_the_charge_density(fept_document):
     assert incar["ISPIN"] == 2 and incar["LCHARG"] is True
     assert incar["MAGMOM"] == pytest.approx([3.0, 0.4])
     assert "LSORBIT" not in incar and "ICHARG" not in incar
+    reference = Kpoints.from_file(TEST_DATA / "fept_soc" / "scf" / "inputs" / "KPOINTS")
+    assert list(inputs[FEPT_SCF]["kpoints"].kpts[0]) == list(reference.kpts[0])
 
 
 def test_fept_soc_runs_are_non_self_consistent_along_saxis(fept_document):
@@ -141,6 +143,8 @@ def test_fept_soc_runs_are_non_self_consistent_along_saxis(fept_document):
         assert incar["LCHARG"] is False  # the collinear density must not be overwritten
         meshes.add(tuple(inputs[name]["kpoints"].kpts[0]))
     assert len(meshes) == 1  # energy differences between directions need one k-mesh
+    reference = Kpoints.from_file(TEST_DATA / "fept_soc" / "soc_001" / "inputs" / "KPOINTS")
+    assert meshes == {tuple(reference.kpts[0])}
 
 
 def test_fept_mae_is_parsed_with_easy_axis_c(fept_document):

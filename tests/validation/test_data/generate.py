@@ -11,7 +11,9 @@ and POTCAR.spec that the maker must write (checked by ``atomate2.utils.testing.v
 The reference INCARs are typed out here from the Materials Project GGA(+U) static settings
 (MPRelaxSet config: ENCUT 520 eV, EDIFF 5e-5 eV/atom, U(Ni) = 6.2 eV in oxides) plus the
 magnetic tags the validation maker is responsible for, so the tests compare the maker against an
-independent statement of what the INCAR should be.
+independent statement of what the INCAR should be. The k-point grids are those of pymatgen's
+density rule (Gamma-centred, 100 k-points per inverse cubic Angstrom for the statics, 1000 for
+the SOC runs).
 
 The outputs are SYNTHETIC and minimal: they are not results of a VASP run (VASP is not
 available to the project). Energies, moments and eigenvalues are plausible numbers chosen to
@@ -483,7 +485,7 @@ def main() -> None:
             HERE / "fept_soc" / f"soc_{''.join(map(str, saxis))}",
             fept,
             soc_incar,
-            (16, 16, 12),
+            (23, 23, 16),
             ["Fe_pv", "Pt"],
             nbands=36,
             energy=energy,
