@@ -103,44 +103,35 @@ def _in_ordering_order(values: Sequence, site_order: Sequence[int]) -> list:
 
 
 def force_theorem_anisotropy(
-    energies_eV: Mapping[str, float], n_atoms: int
-) -> tuple[dict[str, float], float | None, list[float]]:
-    """Anisotropy energies from force-theorem band (total) energies per direction.
+    energies_eV: Mapping[str, float], n_atoms: int, c_key: str, a_key: str
+) -> tuple[dict[str, float], float, list[float]]:
+    """Anisotropy energies from the force-theorem total energies of the LSORBIT runs.
+
+    At fixed charge density the total-energy differences between magnetisation directions are
+    the band-energy differences of the magnetic force theorem.
 
     Parameters
     ----------
     energies_eV
-        Total energy (eV, whole cell) of the LSORBIT run per direction, keyed ``"x,y,z"``.
+        Total energy (eV, whole cell) per direction, keyed ``"x,y,z"`` (Cartesian unit vector).
     n_atoms
         Atoms in the cell.
+    c_key, a_key
+        Keys of the direction along c and of the direction perpendicular to c in the a-c plane.
 
     Returns
     -------
     relative
         E[direction] - min E (micro-eV per atom).
     mae
-        E[1,0,0] - E[0,0,1] (micro-eV per atom; positive means easy axis c), None when either
-        direction is missing.
+        E[100] - E[001] = E[a] - E[c] (micro-eV per atom); positive means easy axis along c.
     easy_axis
-        Unit vector of the lowest-energy direction.
+        Lowest-energy direction (Cartesian unit vector).
     """
     lowest = min(energies_eV, key=energies_eV.get)
     relative = {k: (e - energies_eV[lowest]) / n_atoms * EV_TO_UEV for k, e in energies_eV.items()}
-    hard, easy = _energy_along(energies_eV, (1, 0, 0)), _energy_along(energies_eV, (0, 0, 1))
-    mae = None if hard is None or easy is None else (hard - easy) / n_atoms * EV_TO_UEV
-    return relative, mae, _unit(lowest).tolist()
-
-
-def _unit(key: str) -> np.ndarray:
-    vector = np.array([float(x) for x in key.split(",")])
-    return vector / np.linalg.norm(vector)
-
-
-def _energy_along(energies_eV: Mapping[str, float], direction: tuple[int, int, int]) -> float | None:
-    for key, energy in energies_eV.items():
-        if np.allclose(_unit(key), direction, atol=1e-6):
-            return energy
-    return None
+    mae = (energies_eV[a_key] - energies_eV[c_key]) / n_atoms * EV_TO_UEV
+    return relative, mae, [float(x) for x in lowest.split(",")]
 
 
 @job(output_schema=DFTValidationDoc)
@@ -156,6 +147,8 @@ def validation_document(
     model_version: str | None = None,
     noncollinear: bool = False,
     soc_tasks: Mapping[str, TaskDoc | Mapping] | None = None,
+    c_key: str | None = None,
+    a_key: str | None = None,
 ) -> DFTValidationDoc:
     """Build the validation document of one ordering from its VASP task document(s).
 
@@ -170,6 +163,8 @@ def validation_document(
         Ordering-site index of each POSCAR site.
     soc_tasks
         Task documents of the LSORBIT runs keyed by direction ``"x,y,z"`` (force-theorem route).
+    c_key, a_key
+        Keys of ``soc_tasks`` along c and perpendicular to c (a-c plane), for the MAE.
     """
     task = _task(task)
     soc = {key: _task(t) for key, t in (soc_tasks or {}).items()}
@@ -181,7 +176,7 @@ def validation_document(
     anisotropy = mae = easy_axis = None
     if soc:
         anisotropy, mae, easy_axis = force_theorem_anisotropy(
-            {key: float(t.output.energy) for key, t in soc.items()}, n_atoms
+            {key: float(t.output.energy) for key, t in soc.items()}, n_atoms, c_key, a_key
         )
     return DFTValidationDoc(
         validation_id=DFTValidationDoc.make_id(candidate_id, ordering_fingerprint, "vasp", calculation),

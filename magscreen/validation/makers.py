@@ -28,6 +28,7 @@ from pymatgen.core import Structure
 from pymatgen.io.vasp.sets import MPSOCSet
 
 from magscreen.errors import InputError
+from magscreen.reference.anisotropy import c_and_a_directions, direction_key
 from magscreen.validation.documents import validation_document
 from magscreen.validation.moments import (
     ZERO_MOMENT,
@@ -79,9 +80,10 @@ class VaspValidationMaker(Maker):
     anisotropy
         Run the force-theorem SOC route and report the MAE. It starts from a collinear state, so
         non-collinear orderings get the non-collinear static instead.
-    directions
-        Magnetisation directions (Cartesian) of the LSORBIT runs; MAE = E[100] - E[001] needs
-        (1, 0, 0) and (0, 0, 1).
+    extra_directions
+        Cartesian magnetisation directions computed besides c and the direction perpendicular to
+        c in the a-c plane, which are always computed (MAE = E[100] - E[001] = E[a] - E[c], the
+        convention of the GPAW engine, magscreen.reference.anisotropy).
     soc_reciprocal_density
         k-point density of the LSORBIT runs (k-points per inverse cubic Angstrom); MAE of
         metals converges slowly with k-points.
@@ -94,7 +96,7 @@ class VaspValidationMaker(Maker):
     name: str = "vasp validation"
     relax: bool = False
     anisotropy: bool = False
-    directions: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 1.0), (1.0, 0.0, 0.0))
+    extra_directions: tuple[tuple[float, float, float], ...] = ()
     soc_reciprocal_density: float = 1000.0
     static_maker: BaseVaspMaker = field(default_factory=MPGGAStaticMaker)
     relax_maker: BaseVaspMaker = field(default_factory=MPGGARelaxMaker)
@@ -161,17 +163,22 @@ class VaspValidationMaker(Maker):
             document = validation_document(run.output, calculation=step, **metadata)
             return self._flow([run, document], tag)
 
-        soc_runs = {}
+        c_axis, a_axis = c_and_a_directions(structure.lattice.matrix)
+        extra = [np.asarray(d, dtype=float) / np.linalg.norm(d) for d in self.extra_directions]
+        directions = [np.round(d, 8) + 0.0 for d in (c_axis, a_axis, *extra)]  # no '-0.0000' keys
         soc_structure = vasp_structure(structure, [[0.0, 0.0, m] for m in signed])
-        for direction in self.directions:
-            key = ",".join(f"{x:g}" for x in direction)
-            soc_maker = force_theorem_maker(direction, self.soc_reciprocal_density)
+        soc_runs = {}
+        for direction in directions:
+            key = direction_key(direction)
+            soc_maker = force_theorem_maker(tuple(float(x) for x in direction), self.soc_reciprocal_density)
             soc_maker.name = f"{tag} vasp soc saxis={key}"
             soc_runs[key] = soc_maker.make(soc_structure, prev_dir=run.output.dir_name)
         document = validation_document(
             run.output,
             calculation="soc_force_theorem",
             soc_tasks={key: job.output for key, job in soc_runs.items()},
+            c_key=direction_key(directions[0]),
+            a_key=direction_key(directions[1]),
             **metadata,
         )
         return self._flow([run, *soc_runs.values(), document], tag)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from jobflow import run_locally
 from maggma.stores import MemoryStore
+from pymatgen.core import Lattice, Structure
 from pymatgen.io.vasp import Kpoints, Vasprun
 from pymatgen.io.vasp.sets import MPRelaxSet
 from validation_structures import NIO_A, TEST_DATA, fept_l10, nio_afm2
@@ -16,7 +17,8 @@ from magscreen.validation import VaspValidationMaker, force_theorem_anisotropy, 
 
 NIO_STATIC = "nio-test AFM-II vasp static"
 FEPT_SCF = "fept-test FM vasp static"
-FEPT_SOC = {"0,0,1": "fept-test FM vasp soc saxis=0,0,1", "1,0,0": "fept-test FM vasp soc saxis=1,0,0"}
+C_AXIS, A_AXIS = "0.0000,0.0000,1.0000", "1.0000,0.0000,0.0000"  # FePt: c along z, a along x
+FEPT_SOC = {C_AXIS: f"fept-test FM vasp soc saxis={C_AXIS}", A_AXIS: f"fept-test FM vasp soc saxis={A_AXIS}"}
 
 
 def _run(flow) -> DFTValidationDoc:
@@ -52,8 +54,8 @@ def fept_document(mock_vasp, written_inputs) -> tuple[DFTValidationDoc, dict]:
     mock_vasp(
         {
             FEPT_SCF: "fept_soc/scf",
-            FEPT_SOC["0,0,1"]: "fept_soc/soc_001",
-            FEPT_SOC["1,0,0"]: "fept_soc/soc_100",
+            FEPT_SOC[C_AXIS]: "fept_soc/soc_001",
+            FEPT_SOC[A_AXIS]: "fept_soc/soc_100",
         }
     )
     return _run(flow), written_inputs
@@ -154,19 +156,35 @@ def test_fept_mae_is_parsed_with_easy_axis_c(fept_document):
     assert doc.calculation == "soc_force_theorem"
     assert doc.mae_ueV_per_atom == pytest.approx((e100 - e001) / 2 * 1e6)
     assert doc.mae_ueV_per_atom > 0 and doc.easy_axis == pytest.approx([0, 0, 1])
-    assert doc.anisotropy_energies_ueV_per_atom["0,0,1"] == 0.0
+    assert doc.anisotropy_energies_ueV_per_atom[C_AXIS] == 0.0
     assert doc.settings.spin_orbit is True and doc.settings.extra["ICHARG"] == 11
     assert doc.energy_eV == pytest.approx(_final_energy("fept_soc/scf"))
     assert doc.model_version == "test-model"
 
 
 def test_force_theorem_sign_convention():
-    """Easy axis in-plane gives a negative MAE; directions are compared as unit vectors."""
-    relative, mae, axis = force_theorem_anisotropy({"0,0,2": -10.0000, "1,0,0": -10.0006}, n_atoms=3)
+    """MAE = E[a] - E[c] per atom: an in-plane easy axis gives a negative MAE."""
+    c, a = "0.0000,0.0000,1.0000", "1.0000,0.0000,0.0000"
+    relative, mae, axis = force_theorem_anisotropy({c: -10.0000, a: -10.0006}, n_atoms=3, c_key=c, a_key=a)
     assert mae == pytest.approx(-200.0)
     assert axis == pytest.approx([1, 0, 0])
-    assert relative == pytest.approx({"0,0,2": 200.0, "1,0,0": 0.0})
-    assert force_theorem_anisotropy({"1,1,0": -1.0, "0,0,1": -1.1}, n_atoms=1)[1] is None
+    assert relative == pytest.approx({c: 200.0, a: 0.0})
+
+
+def test_soc_directions_follow_the_lattice_not_the_cartesian_axes():
+    """[001] is c and [100] lies in the a-c plane, also when c is not along z (GPAW's convention)."""
+    structure = fept_l10()
+    rotated = Structure(
+        Lattice(structure.lattice.matrix[[2, 0, 1]]),
+        structure.species,
+        structure.frac_coords[:, [2, 0, 1]],
+        site_properties=structure.site_properties,
+    )  # c along y now
+    flow = VaspValidationMaker(anisotropy=True).make(
+        rotated, candidate_id="x", ordering_label="FM", ordering_fingerprint="f"
+    )
+    saxes = [job.name.split("saxis=")[1] for job in flow.jobs if "saxis=" in job.name]
+    assert saxes == ["0.0000,1.0000,0.0000", "0.0000,0.0000,1.0000"]
 
 
 def test_noncollinear_ordering_gets_three_vector_magmom():
