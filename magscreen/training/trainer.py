@@ -126,7 +126,7 @@ def label_variances(frames: Sequence[Frame]) -> dict[str, float]:
 
     Energy: variance of E/N after removing per-element reference energies (least squares);
     forces, magnetic forces (atoms with a moment), stress: mean square of the components.
-    Labels no frame carries get 1.
+    Labels no frame carries (or that are all zero) get 1.
     """
     out = {name: 1.0 for name in ("energy", "forces", "magnetic_forces", "stress")}
     energy_frames = [f for f in frames if f.energy is not None]
@@ -136,17 +136,19 @@ def label_variances(frames: Sequence[Frame]) -> dict[str, float]:
         energies = np.array([f.energy for f in energy_frames])
         solution, *_ = np.linalg.lstsq(counts, energies, rcond=None)
         out["energy"] = float(np.var((energies - counts @ solution) / counts.sum(1))) or 1.0
-    for name in ("forces", "stress"):
-        values = [getattr(f, name).ravel() for f in frames if getattr(f, name) is not None]
-        if values:
-            out[name] = float(np.mean(np.concatenate(values) ** 2)) or 1.0
-    magnetic = [
-        f.magnetic_forces[np.linalg.norm(f.moments, axis=1) > 0].ravel()
-        for f in frames
-        if f.magnetic_forces is not None
-    ]
-    if magnetic:
-        out["magnetic_forces"] = float(np.mean(np.concatenate(magnetic) ** 2)) or 1.0
+    values = {
+        "forces": [f.forces.ravel() for f in frames if f.forces is not None],
+        "stress": [f.stress.ravel() for f in frames if f.stress is not None],
+        "magnetic_forces": [
+            f.magnetic_forces[np.linalg.norm(f.moments, axis=1) > 0].ravel()
+            for f in frames
+            if f.magnetic_forces is not None
+        ],
+    }
+    for name, chunks in values.items():
+        joined = np.concatenate(chunks) if chunks else np.zeros(0)
+        if joined.size and np.any(joined):
+            out[name] = float(np.mean(joined**2))
     return out
 
 
