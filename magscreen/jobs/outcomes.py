@@ -16,6 +16,7 @@ class OrderingOutcome(BaseModel):
         None, description="Elements the model saw with moments in training; None when unrestricted."
     )
     skipped: bool = Field(description="Whether the store already held the document (nothing recomputed).")
+    error: str | None = Field(None, description="Why the ordering could not be relaxed (nothing stored).")
 
 
 class CandidateOutcome(BaseModel):

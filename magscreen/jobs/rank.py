@@ -45,9 +45,20 @@ class RankCandidateMaker(Maker):
     ) -> CandidateOutcome:
         """Read the orderings from ``orderings_store``, rank them, upsert the candidate document.
 
-        When every ordering was skipped and the document exists, nothing is rewritten.
+        When every ordering was skipped and the document exists, nothing is rewritten. A candidate
+        with an ordering that could not be relaxed is reported as failed, with the reason.
         """
         n_skipped = sum(o.skipped for o in outcomes)
+        errors = sorted({o.error for o in outcomes if o.error})
+        if errors:
+            emit("candidate", candidate_id=candidate.candidate_id, error=errors[0])
+            n_computed = sum(not o.skipped and not o.error for o in outcomes)
+            return CandidateOutcome(
+                candidate_id=candidate.candidate_id,
+                n_computed=n_computed,
+                n_skipped=n_skipped,
+                error="; ".join(errors),
+            )
         version = outcomes[0].model_version
         key = CandidateDoc.make_key(candidate.candidate_id, version)
         summary = CandidateOutcome(

@@ -12,6 +12,7 @@ from pymatgen.core import Structure
 from pymatgen.electronic_structure.core import Magmom
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from magscreen.errors import MagscreenError
 from magscreen.jobs.outcomes import OrderingOutcome
 from magscreen.jobs.progress import emit
 from magscreen.schemas import MagneticOrderingDoc
@@ -114,18 +115,28 @@ class RelaxOrderingMaker(Maker):
 
         atoms = structure_to_atoms(structure)
         initial = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
-        result = relax_ordering(
-            atoms,
-            calculator,
-            fmax=self.fmax,
-            steps=self.steps,
-            relax_positions=self.relax_positions,
-            relax_cell=self.relax_cell,
-            relax_moments=self.relax_moments,
-            relax_magnitudes=self.relax_magnitudes,
-            torque_tol=self.torque_tol,
-            spin_steps=self.spin_steps,
-        )
+        try:
+            result = relax_ordering(
+                atoms,
+                calculator,
+                fmax=self.fmax,
+                steps=self.steps,
+                relax_positions=self.relax_positions,
+                relax_cell=self.relax_cell,
+                relax_moments=self.relax_moments,
+                relax_magnitudes=self.relax_magnitudes,
+                torque_tol=self.torque_tol,
+                spin_steps=self.spin_steps,
+            )
+        except MagscreenError as error:  # e.g. an element the model does not know
+            emit("ordering", skipped=False, candidate_id=candidate_id, label=label)
+            return OrderingOutcome(
+                ordering_id=ordering_id,
+                model_version=version,
+                magnetic_domain=domain,
+                skipped=False,
+                error=str(error),
+            )
         relaxed = result.atoms
         moments = np.asarray(relaxed.get_initial_magnetic_moments(), dtype=float)
         final = AseAtomsAdaptor.get_structure(relaxed.copy())

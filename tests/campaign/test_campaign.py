@@ -133,3 +133,15 @@ def test_dry_run_lists_candidates_and_computes_nothing(tmp_path, write_config):
     assert result.exit_code == 0, result.output
     assert "2 candidates" in result.output and "mp-19009 (NiO)" in result.output
     assert "dry run: nothing computed" in result.output
+
+
+def test_candidate_the_model_cannot_evaluate_is_reported_not_dropped(tmp_path, tiny_model, write_config):
+    """The tiny model knows O, Mn, Fe, Ni: CoO fails with the reason, the others are ranked."""
+    config = write_config(tmp_path, str(tiny_model), candidates={"filters": {"names": ["NiO", "CoO"]}})
+    result = runner.invoke(app, ["run", str(config), "--report-dir", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    assert "not screened CoO:" in result.output and "element Co is not known" in result.output
+    stores = build_stores(load_config(config).store)
+    campaign = stores.campaigns.query_one({"name": "test"})
+    assert campaign["candidate_ids"] == ["mp-19009"] and "CoO" in campaign["failed_candidates"]
+    assert "Candidates that could not be screened" in (tmp_path / "report" / "report.md").read_text()
