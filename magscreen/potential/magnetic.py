@@ -15,7 +15,7 @@ space rotate independently and the energy is even in m (time reversal):
 - a node network of these invariants and ``h_i``, minus the same network at m = 0.
 
 Spin-orbit coupling (``soc=True``): moments also enter as axial vectors (e3nn ``1e``) coupled to
-the edge geometry (Y^l of a bond has parity (-1)^l). Each term is quadratic in m:
+the edge geometry (Y^l of a bond has parity (-1)^l). Each term is even in m (quadratic; quartic for l = 4):
 
 - single-ion anisotropy ``Y2(m_i) . sum_j w(r_ij) Y2(r_ij)`` (``(m_i x m_i)_2e`` against the
   environment's quadrupole) and its fourth-order companion ``Y4(m_i) . sum_j w'(r_ij) Y4(r_ij)``,
@@ -236,12 +236,24 @@ class MagneticEnergy(nn.Module):
         m: torch.Tensor,
         num_atoms: int,
     ) -> torch.Tensor:
-        """Single-ion (l = 2, 4), two-site and DM invariants per atom, shape (..., N, 4 * soc_channels)."""
+        """Single-ion (l = 2, 4), two-site and DM invariants per atom, shape (..., N, 4 * soc_channels).
+
+        Parameters
+        ----------
+        weights
+            Spin-orbit edge weights, shape (E, 5 * soc_channels): single-ion l = 2, l = 4,
+            two-site, DM and the polar environment vector, in that order.
+        edge_index, edge_vec
+            As in :meth:`forward`.
+        m
+            Moments in units of ``moment_scale``, shape (..., N, 3).
+        num_atoms
+            Number of atoms N.
+        """
         centre, neighbour = edge_index[0], edge_index[1]
         w_single, w_single4, w_two, w_dm, w_polar = weights.chunk(5, dim=-1)
         bond = edge_vec / torch.linalg.norm(edge_vec, dim=-1, keepdim=True)
         y2_bond = o3.spherical_harmonics(2, edge_vec, normalize=True, normalization="component")
-
         y4_bond = o3.spherical_harmonics(4, edge_vec, normalize=True, normalization="component")
         single_ion = []
         for degree, y_bond, w in ((2, y2_bond, w_single), (4, y4_bond, w_single4)):
