@@ -112,11 +112,18 @@ class SQLiteStore(Store):
             cursor = self._collection.execute(f"SELECT doc FROM {self._table} ORDER BY rowid")
         return [json.loads(row[0]) for row in cursor]
 
-    def _memory(self, criteria: dict | None) -> MemoryStore:
-        """A MemoryStore holding the rows that match ``criteria``, to evaluate MongoDB semantics on."""
+    def _matching(self, criteria: dict | None) -> list[dict]:
+        """Documents that match the MongoDB filter ``criteria``."""
+        return [row for row in self._rows(criteria) if not criteria or filter_applies(criteria, row)]
+
+    def _memory(self, criteria: dict | None, fields: set[str] | None = None) -> MemoryStore:
+        """A MemoryStore of the documents matching ``criteria`` (only their top-level ``fields``),
+        on which mongomock evaluates projections, sorts and groupings with MongoDB semantics."""
         memory = MemoryStore(collection_name=f"{self.collection_name}_view", key=self.key)
         memory.connect()
-        rows = [row for row in self._rows(criteria) if not criteria or filter_applies(criteria, row)]
+        rows = self._matching(criteria)
+        if fields is not None:
+            rows = [{k: v for k, v in row.items() if k in fields} for row in rows]
         if rows:
             memory._collection.insert_many(rows)
         return memory
@@ -124,7 +131,7 @@ class SQLiteStore(Store):
     def count(self, criteria: dict | None = None, hint: dict | None = None) -> int:
         if not criteria:
             return self._collection.execute(f"SELECT COUNT(*) FROM {self._table}").fetchone()[0]
-        return self._memory(criteria).count(criteria)
+        return len(self._matching(criteria))
 
     def query(
         self,
@@ -134,19 +141,18 @@ class SQLiteStore(Store):
         skip: int = 0,
         limit: int = 0,
     ) -> Iterator[dict]:
-        for doc in self._memory(criteria).query(
-            criteria=criteria, properties=properties, sort=sort, skip=skip, limit=limit
-        ):
+        """Documents matching a MongoDB filter, with projection, sort, skip and limit."""
+        fields = _top_level_fields(properties, sort, self.key)
+        view = self._memory(criteria, fields)
+        for doc in view.query(properties=properties, sort=sort, skip=skip, limit=limit):
             doc.pop("_id", None)
             yield doc
 
     def distinct(self, field: str, criteria: dict | None = None, all_exist: bool = False) -> list:
-        return self._memory(criteria).distinct(field, criteria=criteria, all_exist=all_exist)
+        return self._memory(criteria).distinct(field, all_exist=all_exist)
 
     def groupby(self, keys, criteria=None, properties=None, sort=None, skip=0, limit=0):
-        return self._memory(criteria).groupby(
-            keys, criteria=criteria, properties=properties, sort=sort, skip=skip, limit=limit
-        )
+        return self._memory(criteria).groupby(keys, properties=properties, sort=sort, skip=skip, limit=limit)
 
     def update(self, docs: list[dict] | dict, key: list | str | None = None) -> None:
         """Upsert documents; ``key`` (one field or several) decides which document is replaced."""
@@ -190,6 +196,14 @@ class SQLiteStore(Store):
 
     def __hash__(self) -> int:
         return hash((self.database_path, self.collection_name))
+
+
+def _top_level_fields(properties: dict | list | None, sort: dict | None, key: str) -> set[str] | None:
+    """Top-level fields a projection and a sort read; None when the projection keeps everything."""
+    if properties is None or (isinstance(properties, dict) and not all(properties.values())):
+        return None
+    names = list(properties) + list(sort or {}) + [key]
+    return {name.split(".")[0] for name in names}
 
 
 def mask_uri(uri: str) -> str:
