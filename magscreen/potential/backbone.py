@@ -152,7 +152,11 @@ def _load_sevennet0():
 def sevennet0_config() -> dict[str, Any]:
     """Network configuration of SevenNet-0 (89 elements, 5 Angstrom cutoff, parity off)."""
     config = _load_sevennet0().config
-    return {key: _plain(config[key]) for key in _MODEL_KEYS if key in config}
+    network = {key: _plain(config[key]) for key in _MODEL_KEYS if key in config}
+    # The convolution denominator (average neighbour count per layer) is stored in the weights and
+    # in ``avg_num_neigh``; the config's own value is 0, which would divide a fresh network by zero.
+    network[KEY.CONV_DENOMINATOR] = [float(v) for v in _plain(config["avg_num_neigh"])]
+    return network
 
 
 def sevennet0_state_dict() -> dict[str, torch.Tensor]:

@@ -39,3 +39,17 @@ def test_pretrained_checkpoint_round_trip(pretrained, tmp_path):
     loaded = MagneticPotential.load(pretrained.save(tmp_path / "pretrained.pt"))
     assert loaded.model_version == pretrained.model_version
     assert loaded.model_version.startswith("sevennet-0-soc-")
+
+
+def test_sevennet_architecture_from_scratch_is_finite():
+    """A randomly initialised SevenNet-0-sized network divides by the real neighbour count, not 0."""
+    from ase.build import bulk
+
+    from magscreen.potential import MagneticPotential
+    from magscreen.potential.backbone import sevennet0_config
+
+    model = MagneticPotential(soc=False, backbone_config=sevennet0_config(), backbone_name="scratch")
+    atoms = bulk("NiO", "rocksalt", a=4.17)
+    atoms.set_initial_magnetic_moments([1.7, 0.0])
+    atoms.calc = MagneticCalculator(model)
+    assert np.isfinite(atoms.get_potential_energy()) and np.all(np.isfinite(atoms.get_forces()))
