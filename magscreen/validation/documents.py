@@ -78,8 +78,11 @@ def _functional(task: TaskDoc) -> str:
     return "PBE" if run_type == "GGA" else run_type
 
 
-def _moment_vectors(task: TaskDoc) -> np.ndarray | None:
-    """Site moments (N, 3) in mu_B from the OUTCAR ``magnetization`` table, POSCAR order."""
+def _moment_vectors(task: TaskDoc, axis: Sequence[float]) -> np.ndarray | None:
+    """Site moments (N, 3) in mu_B from the OUTCAR ``magnetization`` table, POSCAR order.
+
+    Collinear moments (signed magnitudes) are placed along ``axis``, the ordering's spin axis.
+    """
     outcar = task.calcs_reversed[0].output.outcar or {}
     rows = outcar.get("magnetization") or ()
     if not rows:
@@ -90,7 +93,9 @@ def _moment_vectors(task: TaskDoc) -> np.ndarray | None:
         moment = getattr(total, "moment", total)
         if isinstance(moment, Mapping):  # serialised Magmom
             moment = moment["moment"]
-        vectors.append([0.0, 0.0, float(moment)] if np.ndim(moment) == 0 else np.asarray(moment, float))
+        vectors.append(
+            float(moment) * np.asarray(axis, float) if np.ndim(moment) == 0 else np.asarray(moment, float)
+        )
     return np.array(vectors, dtype=float)
 
 
@@ -149,6 +154,7 @@ def validation_document(
     soc_tasks: Mapping[str, TaskDoc | Mapping] | None = None,
     c_key: str | None = None,
     a_key: str | None = None,
+    moment_axis: Sequence[float] = (0.0, 0.0, 1.0),
 ) -> DFTValidationDoc:
     """Build the validation document of one ordering from its VASP task document(s).
 
@@ -165,6 +171,9 @@ def validation_document(
         Task documents of the LSORBIT runs keyed by direction ``"x,y,z"`` (force-theorem route).
     c_key, a_key
         Keys of ``soc_tasks`` along c and perpendicular to c (a-c plane), for the MAE.
+    moment_axis
+        Spin axis of a collinear ordering (Cartesian unit vector): the direction of the reported
+        collinear moments.
     """
     task = _task(task)
     soc = {key: _task(t) for key, t in (soc_tasks or {}).items()}
@@ -172,7 +181,7 @@ def validation_document(
     n_atoms = task.nsites or len(site_order)
     energy = float(task.output.energy)
     final = Structure.from_sites(_in_ordering_order(list(task.output.structure), site_order))
-    moments = _moment_vectors(task)
+    moments = _moment_vectors(task, moment_axis)
     anisotropy = mae = easy_axis = None
     if soc:
         anisotropy, mae, easy_axis = force_theorem_anisotropy(

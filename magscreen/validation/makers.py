@@ -157,6 +157,7 @@ class VaspValidationMaker(Maker):
             return self._flow([run, document], tag)
 
         signed = (moments @ axis).tolist()
+        metadata["moment_axis"] = axis.tolist()
         maker.name = f"{tag} vasp {step}"
         run = maker.make(vasp_structure(structure, signed))
         if not self.anisotropy:

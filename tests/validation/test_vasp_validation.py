@@ -232,3 +232,16 @@ def test_anisotropy_leaves_noncollinear_orderings_to_the_noncollinear_static():
         "c canted vasp noncollinear static",
         "c canted vasp validation document",
     ]
+
+
+def test_collinear_moments_are_reported_along_the_ordering_spin_axis(mock_vasp):
+    """An ordering given along x runs as signed MAGMOM; the parsed moments point along x again."""
+    structure = nio_afm2()
+    structure.add_site_property("magmom", [[2.0, 0, 0], [0, 0, 0], [-2.0, 0, 0], [0, 0, 0]])
+    flow = VaspValidationMaker().make(
+        structure, candidate_id="nio-test", ordering_label="AFM-II", ordering_fingerprint="nio-afm2"
+    )
+    mock_vasp({NIO_STATIC: "nio_afm2_static"})
+    moments = np.array(_run(flow).magnetic_moments)
+    assert moments[:, 1:] == pytest.approx(0.0)
+    assert np.sign(moments[:, 0]) == pytest.approx([1, 0, -1, 0])
