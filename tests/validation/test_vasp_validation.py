@@ -12,6 +12,7 @@ from pymatgen.io.vasp.sets import MPRelaxSet
 from validation_structures import NIO_A, TEST_DATA, fept_l10, nio_afm2
 
 from magscreen.errors import InputError, StructureError
+from magscreen.magnetism import enumerate_collinear
 from magscreen.schemas.validation import DFTValidationDoc
 from magscreen.validation import VaspValidationMaker, force_theorem_anisotropy, vasp_site_order
 
@@ -245,3 +246,38 @@ def test_collinear_moments_are_reported_along_the_ordering_spin_axis(mock_vasp):
     moments = np.array(_run(flow).magnetic_moments)
     assert moments[:, 1:] == pytest.approx(0.0)
     assert np.sign(moments[:, 0]) == pytest.approx([1, 0, -1, 0])
+
+
+def test_enumerated_nio_afm2_reaches_vasp_as_afm2():
+    """The AFM-II ordering of magscreen.magnetism, as VASP gets it (POSCAR + MAGMOM), is AFM-II:
+    of each Ni's 12 nearest Ni neighbours 6 are antiparallel, and all 6 next-nearest are."""
+    rocksalt = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(NIO_A), ["Ni", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    afm2 = next(
+        o for o in enumerate_collinear(rocksalt, max_magnetic_atoms=2).orderings if o.label == "AFM-II"
+    )
+    run = (
+        VaspValidationMaker()
+        .make(
+            afm2.structure,
+            candidate_id="NiO",
+            ordering_label=afm2.label,
+            ordering_fingerprint=afm2.fingerprint,
+        )
+        .jobs[0]
+    )
+    maker, (vasp_input,) = run.function.__self__, run.function_args
+    written = maker.input_set_generator.get_input_set(vasp_input, potcar_spec=True)
+    cell, magmom = written.poscar.structure, written.incar["MAGMOM"]
+    nearest, next_nearest = NIO_A / np.sqrt(2), NIO_A
+    for i, site in enumerate(cell):
+        if site.specie.symbol != "Ni":
+            continue
+        shells = {nearest: [], next_nearest: []}
+        for neighbour in cell.get_neighbors(site, next_nearest + 0.1):
+            if neighbour.specie.symbol == "Ni":
+                shell = min(shells, key=lambda d: abs(d - neighbour.nn_distance))
+                shells[shell].append(np.sign(magmom[i] * magmom[neighbour.index]))
+        assert sorted(shells[nearest]) == [-1] * 6 + [1] * 6
+        assert shells[next_nearest] == [-1] * 6
