@@ -7,7 +7,7 @@ from maggma.core import Store
 from pymatgen.core import Structure
 
 from magscreen.jobs.outcomes import CandidateOutcome
-from magscreen.schemas import CampaignDoc, CandidateDoc, DFTValidationDoc
+from magscreen.schemas import CampaignDoc, CandidateDoc, DFTValidationDoc, MagneticOrderingDoc
 from magscreen.simulate.rank import rank_candidates
 from magscreen.store import CampaignStores
 
@@ -53,7 +53,8 @@ def summarize_campaign(
     jobs = []
     n_skipped = 0
     for candidate in selected:
-        for step in candidate.ladder[:orderings_per_candidate]:
+        distinct = [step for step in candidate.ladder if not step.relaxed_collinear]
+        for step in distinct[:orderings_per_candidate]:
             done = {
                 "candidate_id": candidate.candidate_id,
                 "ordering_fingerprint": step.fingerprint,
@@ -62,7 +63,9 @@ def summarize_campaign(
             if stores.validations.query_one(done, properties=["validation_id"]) is not None:
                 n_skipped += 1
                 continue
-            ordering_id = f"{candidate.candidate_id}:{step.fingerprint}:{candidate.model_version}"
+            ordering_id = MagneticOrderingDoc.make_id(
+                candidate.candidate_id, step.fingerprint, candidate.model_version
+            )
             ordering = stores.orderings.query_one({"ordering_id": ordering_id})
             dft = validation_maker.make(
                 Structure.from_dict(ordering["structure"]),
