@@ -2,6 +2,7 @@
 
 The campaign flow is the one ``magscreen run`` executes locally; only where it runs changes.
 
+    python workflows/submit.py show CONFIG
     python workflows/submit.py fireworks CONFIG --launchpad workflows/fireworks/my_launchpad.yaml
     python workflows/submit.py jobflow-remote CONFIG --project magscreen --worker cluster
 
@@ -27,7 +28,13 @@ from magscreen.flows.campaign import CampaignMaker
 from magscreen.flows.candidates import load_candidates
 from magscreen.store import CampaignStores, build_stores
 
-__all__ = ["campaign_flow", "campaign_workflow", "submit_fireworks", "submit_jobflow_remote"]
+__all__ = [
+    "campaign_flow",
+    "campaign_workflow",
+    "describe_workflow",
+    "submit_fireworks",
+    "submit_jobflow_remote",
+]
 
 cli = typer.Typer(help=__doc__.split("\n\n")[0], no_args_is_help=True, add_completion=False)
 
@@ -79,6 +86,35 @@ def _load(config: Path) -> CampaignConfig:
     except MagscreenError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from None
+
+
+def describe_workflow(workflow: Workflow) -> list[str]:
+    """One line per firework (name, and how many fireworks it waits for), then the DFT validation
+    the summary firework will add at run time (its maker and the makers that maker runs)."""
+    waits = {fw.fw_id: len(workflow.links.parent_links.get(fw.fw_id, [])) for fw in workflow.fws}
+    lines = [
+        fw.name + (f"  (waits for {waits[fw.fw_id]})" if waits[fw.fw_id] else "")
+        for fw in sorted(workflow.fws, key=lambda fw: waits[fw.fw_id])
+    ]
+    for fw in workflow.fws:
+        kwargs = fw.tasks[0]["job"].function_kwargs
+        maker = kwargs.get("validation_maker")
+        if maker is None or not kwargs.get("validate_top_n"):
+            continue
+        lines.append(
+            f"adds at run time: {type(maker).__name__} ({kwargs['validation_engine']}), best "
+            f"{kwargs['validate_top_n']} candidates x {kwargs['orderings_per_candidate']} orderings, each:"
+        )
+        describe = getattr(maker, "describe", None)
+        lines += [f"  {line}" for line in (describe() if describe else [repr(maker)])]
+    return lines
+
+
+@cli.command("show")
+def show_command(config: Annotated[Path, typer.Argument(help="Campaign config (YAML).")]) -> None:
+    """Print the FireWorks workflow of a campaign without submitting it (no database needed)."""
+    for line in describe_workflow(campaign_workflow(_load(config), check_store=False)):
+        typer.echo(line)
 
 
 @cli.command("fireworks")

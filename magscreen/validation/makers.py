@@ -109,6 +109,20 @@ class VaspValidationMaker(Maker):
                 expected="'relax' and 'anisotropy' not both true",
             )
 
+    def describe(self) -> list[str]:
+        """The atomate2 jobs one ordering gets, in order, as readable lines."""
+        first = self.relax_maker if self.relax else self.static_maker
+        lines = [
+            f"{type(first).__module__}.{type(first).__name__} ({type(first.input_set_generator).__name__}): "
+            "ISPIN = 2 with MAGMOM of a collinear ordering, LNONCOLLINEAR with 3-vector MAGMOM otherwise"
+        ]
+        if self.anisotropy:
+            n = 2 + len(self.extra_directions)
+            lines.append(
+                f"{n} x force-theorem SOC (MPSOCSet): LSORBIT, ICHARG = 11, SAXIS along c, a and extras"
+            )
+        return lines
+
     def make(
         self,
         structure: Structure,

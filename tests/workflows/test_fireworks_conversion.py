@@ -68,3 +68,12 @@ def test_vasp_validation_is_inside_the_workflow_and_survives_the_launchpad_round
     assert type(maker.static_maker).__module__.startswith("atomate2.vasp")
     assert job.function_kwargs["validation_engine"] == "vasp"
     assert job.function_kwargs["validate_top_n"] == 2
+
+
+def test_show_lists_the_screens_the_summary_and_the_vasp_jobs_it_will_add(demo_with_vasp):
+    module = _submit_module()
+    lines = module.describe_workflow(module.campaign_workflow(demo_with_vasp, check_store=False))
+    n_candidates = len(load_candidates(demo_with_vasp.candidates))
+    assert lines[n_candidates] == f"summarize campaign  (waits for {n_candidates})"
+    assert lines[n_candidates + 1].startswith("adds at run time: VaspValidationMaker (vasp), best 2")
+    assert "atomate2.vasp.jobs.mp.MPGGAStaticMaker" in lines[n_candidates + 2]
