@@ -228,7 +228,7 @@ class Trainer:
         self.best_score = float("inf")
         self.position = (0, 0)  # (stage, epoch) to run next
         self.references: dict[str, float] = {}
-        self._caches: dict[str, BackboneCache] = dict(caches or {})
+        self._caches = {key: c for key, c in (caches or {}).items() if key in self._frames_by_source}
         self._cache_file = None
         if config.feature_cache is not None:
             self._cache_file = Path(config.feature_cache) / f"backbone-{_digest(self.model.backbone)}.pt"

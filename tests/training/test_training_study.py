@@ -38,3 +38,15 @@ def test_study_refuses_trainable_backbone(tmp_path, deepmd_folder):
     config.stages[0].backbone = "trainable"
     with pytest.raises(ValueError, match="frozen"):
         run_study(config, sizes=[2], inits=["scratch"], progress=False)
+
+
+def test_caches_of_other_frames_are_ignored(tmp_path, deepmd_folder):
+    """Caches handed over for frames outside the run (a bigger study run's) do not break it."""
+    big = Trainer(_config(deepmd_folder, tmp_path / "big"), progress=False)
+    big.run()
+    small = _config(deepmd_folder, tmp_path / "small")
+    small.data.max_train_frames = 1
+    small.data.validation = small.data.train = [deepmd_folder]
+    trainer = Trainer(small, progress=False, caches={**big.raw_caches(), "elsewhere#0": None})
+    assert set(trainer.raw_caches()) <= {f.source for f in trainer.train_frames + trainer.validation_frames}
+    trainer.run()
