@@ -54,7 +54,7 @@ def errors(predictions: Sequence[Prediction], frames: Sequence[Frame]) -> dict:
             collected["magnetic_forces_longitudinal"].append(along)
     out = {}
     for name, chunks in collected.items():
-        if chunks:
+        if chunks and sum(c.size for c in chunks):
             values = 1e3 * np.concatenate(chunks)
             out[name] = {
                 "mae": float(np.abs(values).mean()),

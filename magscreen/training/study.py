@@ -54,16 +54,16 @@ def run_study(
         raise ValueError("the study shares backbone features between runs: every stage must be frozen")
     study_dir = Path(config.output)
     rows: list[dict] = []
-    for init in inits:
-        caches = None
-        for size in sizes:
+    caches: dict[str, dict] = {init: {} for init in inits}
+    for size in sizes:  # sizes outermost, so that both curves grow together
+        for init in inits:
             run = config.model_copy(deep=True)
             run.model.init = init
             run.data.max_train_frames = size
             run.output = study_dir / f"{init}-{size}"
-            trainer = Trainer(run, source=f"study {init}-{size}", progress=progress, caches=caches)
+            trainer = Trainer(run, source=f"study {init}-{size}", progress=progress, caches=caches[init])
             result = trainer.run()
-            caches = {**(caches or {}), **trainer.raw_caches()}
+            caches[init].update(trainer.raw_caches())
             rows.append(
                 {
                     "init": init,

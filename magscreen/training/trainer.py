@@ -310,19 +310,26 @@ class Trainer:
         os.replace(temporary, self.output / "last.pt")
 
     def resume(self) -> bool:
-        """Load ``last.pt`` from the run folder if it exists; return whether it did."""
+        """Load ``last.pt`` from the run folder if it exists; return whether it did.
+
+        The config must equal the saved run's, except that stages may have been appended (a
+        finished run is then extended by the new stages).
+        """
         path = self.output / "last.pt"
         if not path.is_file():
             return False
         state = torch.load(path, map_location="cpu", weights_only=False)
         if state.get("format") != STATE_FORMAT:
             raise InputError("not a training state", source=path, field="format", expected=STATE_FORMAT)
-        if state["config"] != self.config.model_dump(mode="json"):
+        old, new = state["config"], self.config.model_dump(mode="json")
+        extends = old["stages"] == new["stages"][: len(old["stages"])]
+        if {**old, "stages": None} != {**new, "stages": None} or not extends:
             raise InputError(
                 "the run folder holds a run with a different config",
                 source=path,
                 field="config",
-                expected=f"the config of that run, or a new output folder instead of {self.output}",
+                expected=f"the config of that run (stages may be appended), or a new output folder "
+                f"instead of {self.output}",
             )
         self.model.load_state_dict(state["model"])
         self.ema.load_state_dict(state["ema"])

@@ -135,3 +135,17 @@ def test_feature_cache_is_reused_and_gives_the_same_run(tmp_path, deepmd_folder)
     assert result.metrics["validation"]["energy"]["mae"] == pytest.approx(
         first.metrics["validation"]["energy"]["mae"], rel=1e-12
     )
+
+
+def test_finished_run_extends_with_appended_stage_but_refuses_changed_one(tmp_path, deepmd_folder):
+    Trainer(load_train_config(_config(tmp_path, deepmd_folder, "grow", [FROZEN])), progress=False).run()
+    longer = Trainer(
+        load_train_config(_config(tmp_path, deepmd_folder, "grow", [FROZEN, FULL])), progress=False
+    )
+    longer.run()
+    assert [r["stage"] for r in longer.history] == ["frozen", "frozen", "full"]
+    changed = _config(tmp_path, deepmd_folder, "grow", [{**FROZEN, "lr": 0.02}])
+    with pytest.raises(
+        InputError, match=r"last\.pt: config: the run folder holds a run with a different config"
+    ):
+        Trainer(load_train_config(changed), progress=False).run()
