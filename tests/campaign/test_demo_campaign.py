@@ -1,0 +1,30 @@
+"""The shipped demo campaign end to end with the shipped model (slow: about 1-2 minutes on 2 cores)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from magscreen.cli import app
+
+runner = CliRunner()
+DEMO = Path(__file__).parents[2] / "configs" / "demo.yaml"
+
+
+@pytest.mark.slow
+def test_demo_runs_then_skips_everything(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = shutil.copy(DEMO, tmp_path / "demo.yaml")
+    first = runner.invoke(app, ["run", str(config)])
+    assert first.exit_code == 0, first.output
+    assert "orderings: 50 computed, 0 skipped" in first.output
+    assert "results: " in first.output and (tmp_path / "magscreen-report" / "demo" / "report.md").is_file()
+    second = runner.invoke(app, ["run", str(config)])
+    assert "orderings: 0 computed, 50 skipped" in second.output
+    result = runner.invoke(app, ["query", "{}", "-c", str(config), "--format", "json"])
+    rows = json.loads(result.stdout)
+    assert len(rows) == 19 and all(row["ground_state_label"] for row in rows)
