@@ -29,9 +29,12 @@ def main() -> None:
     parser.add_argument("config", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[5, 10, 20, 40, 120])
     parser.add_argument("--inits", nargs="+", default=["sevennet0", "scratch"])
+    parser.add_argument(
+        "--no-forces", action="store_true", help="skip validation forces (frozen backbone: F is its own)"
+    )
     args = parser.parse_args()
     config = load_train_config(args.config)
-    rows = run_study(config, args.sizes, args.inits)
+    rows = run_study(config, args.sizes, args.inits, forces=not args.no_forces)
     train = load_frames(config.data.train, config.data.format, split="train", source=args.config)
     validation = load_frames(
         config.data.validation, config.data.format, split="validation", source=args.config

@@ -30,6 +30,7 @@ def run_study(
     sizes: Sequence[int],
     inits: Sequence[str] = ("sevennet0", "scratch"),
     *,
+    forces: bool = True,
     progress: bool = True,
 ) -> list[dict]:
     """Train one run per (initialisation, size) and collect validation errors.
@@ -43,6 +44,8 @@ def run_study(
         Training-set sizes (frames, drawn with the seed; a size at or above the set is all of it).
     inits
         Backbone initialisations to compare.
+    forces
+        Evaluate validation forces too (a backward pass through the backbone per frame).
 
     Returns
     -------
@@ -61,7 +64,13 @@ def run_study(
             run.model.init = init
             run.data.max_train_frames = size
             run.output = study_dir / f"{init}-{size}"
-            trainer = Trainer(run, source=f"study {init}-{size}", progress=progress, caches=caches[init])
+            trainer = Trainer(
+                run,
+                source=f"study {init}-{size}",
+                progress=progress,
+                caches=caches[init],
+                final_forces=forces,
+            )
             result = trainer.run()
             caches[init].update(trainer.raw_caches())
             rows.append(
@@ -79,13 +88,14 @@ def study_table(rows: Sequence[dict]) -> str:
     """Markdown table: one line per training-set size, MAE of E, F, H for each initialisation."""
     inits = list(dict.fromkeys(r["init"] for r in rows))
     sizes = sorted({r["n_train"] for r in rows})
-    header = ["frames"] + [f"{SYMBOLS[n]} {init} ({UNITS[n]})" for init in inits for n in SYMBOLS]
+    names = _present(rows)
+    header = ["frames"] + [f"{SYMBOLS[n]} {init} ({UNITS[n]})" for init in inits for n in names]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     by_key = {(r["init"], r["n_train"]): r["validation"] for r in rows}
     for size in sizes:
         cells = [str(size)]
         for init in inits:
-            for name in SYMBOLS:
+            for name in names:
                 value = by_key.get((init, size), {}).get(name)
                 cells.append("" if value is None else f"{value['mae']:.3g}")
         lines.append("| " + " | ".join(cells) + " |")
@@ -97,10 +107,18 @@ def plot_study(rows: Sequence[dict], path: Path, baseline: dict | None = None) -
 
     ``baseline`` (label -> MAE, meV units) is drawn as a horizontal dashed line per panel.
     """
-    fig, axes = plt.subplots(1, len(SYMBOLS), figsize=(15, 3.6), constrained_layout=True)
-    for ax, (name, symbol) in zip(axes, SYMBOLS.items(), strict=True):
+    names = _present(rows)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.8 * len(names), 3.6), constrained_layout=True)
+    for ax, name in zip(axes, names, strict=True):
+        symbol = SYMBOLS[name]
         for init in dict.fromkeys(r["init"] for r in rows):
-            points = sorted((r["n_train"], r["validation"][name]["mae"]) for r in rows if r["init"] == init)
+            points = sorted(
+                (r["n_train"], r["validation"][name]["mae"])
+                for r in rows
+                if r["init"] == init and name in r["validation"]
+            )
+            if not points:
+                continue
             x, y = zip(*points, strict=True)
             ax.loglog(x, y, "o-", label="SevenNet-0 backbone" if init == "sevennet0" else "random backbone")
         if baseline and name in baseline:
@@ -110,3 +128,8 @@ def plot_study(rows: Sequence[dict], path: Path, baseline: dict | None = None) -
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _present(rows: Sequence[dict]) -> list[str]:
+    """Labels evaluated in at least one run, in :data:`SYMBOLS` order."""
+    return [name for name in SYMBOLS if any(name in r["validation"] for r in rows)]

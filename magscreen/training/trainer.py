@@ -185,6 +185,9 @@ class Trainer:
     caches
         Backbone outputs already computed for this backbone (before any reference refit), by
         frame source; shared between runs of one study. Not modified.
+    final_forces
+        Include forces in the final validation errors (one backward pass through the backbone
+        per frame; the data-efficiency study skips it).
     """
 
     def __init__(
@@ -193,10 +196,12 @@ class Trainer:
         source: str | Path = "config",
         progress: bool = True,
         caches: dict[str, BackboneCache] | None = None,
+        final_forces: bool = True,
     ) -> None:
         self.config = config
         self.source = str(source)
         self.progress = progress
+        self.final_forces = final_forces
         self.output = Path(config.output)
         self.dtype = getattr(torch, config.dtype)
         data = config.data
@@ -561,7 +566,7 @@ class Trainer:
         model = MagneticPotential.load(best).to(self.dtype)
         self.model = model
         frames = self.validation_frames
-        predictions = predict_frames(model, frames, forces=True, progress=self.progress)
+        predictions = predict_frames(model, frames, forces=self.final_forces, progress=self.progress)
         metrics = {
             "validation": errors(predictions, frames),
             "n_train": len(self.train_frames),
