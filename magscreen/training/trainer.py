@@ -85,6 +85,10 @@ def build_model(config: TrainConfig) -> MagneticPotential:
         model = MagneticPotential(
             soc=spec.soc, seed=config.seed, backbone_config=backbone, backbone_name="scratch"
         )
+        with torch.no_grad():  # the magnetic blocks start as from_sevennet's do: contributing zero
+            for layer in model.magnetic.output_layers():
+                layer.weight.zero_()
+                layer.bias.zero_()
     return model.to(dtype)
 
 
