@@ -12,7 +12,11 @@ space rotate independently and the energy is even in m (time reversal):
 - ``x_i = |m_i|^2`` through ``s_i = sqrt(x_i / m0^2 + eps^2) - eps`` and a Gaussian basis (smooth at m = 0);
 - a spin field ``S_i^c = sum_j w_c(r_ij, h_j) m_j`` per channel c, and the invariants
   ``m_i . S_i^c`` (bilinear exchange) and ``S_i^c . S_i^c`` (biquadratic, many-body exchange);
-- a node network of these invariants and ``h_i``, minus the same network at m = 0.
+- a node network of these invariants and ``h_i``, minus the same network at m = 0;
+- (``bilinear_exchange=True``) an explicit Heisenberg pair energy, linear in m_i . m_j,
+  ``E_bil = 1/2 sum_{i != j} J(r_ij, h_i, h_j) m_i . m_j`` with
+  ``J = sum_k R_k(r_ij) u_k(h_i) u_k(h_j) x envelope(r_ij)``, symmetric in i <-> j, so the node
+  network only carries the beyond-Heisenberg corrections (biquadratic, magnitude dependence).
 
 Spin-orbit coupling (``soc=True``): moments also enter as axial vectors (e3nn ``1e``) coupled to
 the edge geometry (Y^l of a bond has parity (-1)^l). Each term is even in m (quadratic; quartic for l = 4):
@@ -70,6 +74,11 @@ class MagneticHyperparameters:
         Normalisation of sums over neighbours.
     envelope_p
         Exponent of the polynomial cutoff envelope (continuous up to second derivatives).
+    bilinear_exchange
+        Add the explicit Heisenberg pair term (checkpoints written before it existed load with
+        ``False``, see :meth:`MagneticPotential.load`).
+    bilinear_channels
+        Terms k of the symmetric pair coupling J = sum_k R_k(r) u_k(h_i) u_k(h_j).
     """
 
     channels: int = 16
@@ -83,6 +92,8 @@ class MagneticHyperparameters:
     epsilon: float = 0.1
     avg_num_neighbors: float = 32.0
     envelope_p: int = 6
+    bilinear_exchange: bool = True
+    bilinear_channels: int = 4
 
     def as_dict(self) -> dict:
         """Plain dictionary, for checkpoints."""
@@ -167,13 +178,27 @@ class MagneticEnergy(nn.Module):
         self.exchange = _mlp([c + hyper.magnitude_basis + 2 * c, hyper.hidden, hyper.hidden, 1])
         if soc:
             self.soc_coefficients = _mlp([c + hyper.magnitude_basis, hyper.hidden, 4 * cs])
+        if hyper.bilinear_exchange:
+            k = hyper.bilinear_channels
+            self.pair_radial = _mlp([hyper.num_radial, hyper.radial_hidden, k])
+            self.pair_node = nn.Linear(feature_dim, k)
 
     def output_layers(self) -> list[nn.Linear]:
         """The last linear layer of every energy head (zero them to start from the backbone alone)."""
         heads = [self.exchange[-1]]
         if self.soc:
             heads.append(self.soc_coefficients[-1])
+        if self.hyper.bilinear_exchange:
+            heads.append(self.pair_radial[-1])
         return heads
+
+    def pair_coupling(
+        self, features: torch.Tensor, edge_index: torch.Tensor, r: torch.Tensor
+    ) -> torch.Tensor:
+        """Heisenberg coupling J_ij per edge (eV per ``moment_scale``^2), shape (E,); J_ij = J_ji."""
+        node = self.pair_node(features)
+        radial = self.pair_radial(self.radial_basis(r)) * self.envelope(r).unsqueeze(-1)
+        return (radial * node[edge_index[0]] * node[edge_index[1]]).sum(-1)
 
     def _magnitude(self, x: torch.Tensor) -> torch.Tensor:
         """Gaussian basis of s = sqrt(x + eps^2) - eps, with x = |m / m0|^2 (smooth at x = 0)."""
@@ -223,6 +248,10 @@ class MagneticEnergy(nn.Module):
         energy = energy - self.exchange(
             torch.cat([node_at_zero, receiver.new_zeros(num_atoms, 2 * c)], dim=-1)
         ).squeeze(-1)
+        if hyper.bilinear_exchange:
+            alignment = (m[..., centre, :] * m[..., neighbour, :]).sum(-1)
+            pair = self.pair_coupling(features, edge_index, r) * alignment
+            energy = energy + 0.5 * _scatter(pair, centre, num_atoms, dim=-1)
         if self.soc:
             invariants = self.spin_orbit_invariants(weights[:, c:], edge_index, edge_vec, m, num_atoms)
             energy = energy + (self.soc_coefficients(node) * invariants).sum(-1)

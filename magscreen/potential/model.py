@@ -444,7 +444,8 @@ class MagneticPotential(nn.Module):
         hyper = payload["hyperparameters"]
         model = cls(
             soc=hyper["soc"],
-            magnetic=MagneticHyperparameters(**hyper["magnetic"]),
+            # Checkpoints written before the Heisenberg pair term have no key: the old model.
+            magnetic=MagneticHyperparameters(**{"bilinear_exchange": False, **hyper["magnetic"]}),
             backbone_config=hyper["backbone_config"],
             backbone_name=hyper["backbone_name"],
         ).to(getattr(torch, payload.get("dtype", "float32")))
