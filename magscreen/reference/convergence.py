@@ -5,10 +5,13 @@ setting and with one parameter changed at a time (cutoff, k-point density, smear
 converged when the difference agrees with the tightest value of its series within 1 meV per
 magnetic atom. Results of every calculation are checkpointed under ``--workdir``.
 
-Run (numbers in docs/reference.md)::
+Runs behind docs/reference.md (the insulators around a cheaper base than the metal)::
 
-    OMP_NUM_THREADS=1 python -m magscreen.reference.convergence --workdir gpaw-convergence \
-        --compounds Fe NiO MnF2
+    OMP_NUM_THREADS=1 python -m magscreen.reference.convergence --compounds Fe --kpoint-densities 2 3 4 5 6
+    OMP_NUM_THREADS=1 python -m magscreen.reference.convergence --compounds NiO --base 450 2 0.05 \
+        --ecuts 450 550 --kpoint-densities 2 3 --smearings 0.05 0.02
+    OMP_NUM_THREADS=1 python -m magscreen.reference.convergence --compounds MnF2 --base 450 2 0.05 \
+        --ecuts 450 --kpoint-densities 2 3 --smearings 0.05
 """
 
 from __future__ import annotations
