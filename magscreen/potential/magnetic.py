@@ -12,7 +12,9 @@ space rotate independently and the energy is even in m (time reversal):
 - ``x_i = |m_i|^2`` through ``s_i = sqrt(x_i / m0^2 + eps^2) - eps`` and a Gaussian basis (smooth at m = 0);
 - a spin field ``S_i^c = sum_j w_c(r_ij, h_j) m_j`` per channel c, and the invariants
   ``m_i . S_i^c`` (bilinear exchange) and ``S_i^c . S_i^c`` (biquadratic, many-body exchange);
-- a node network of these invariants and ``h_i``, minus the same network at m = 0;
+- a node network of these invariants (when ``spin_invariants``), ``h_i`` and the magnitude basis,
+  minus the same network at m = 0; without the spin invariants it is a Landau-like on-site term of
+  |m_i| and the environment only;
 - (``bilinear_exchange=True``) an explicit Heisenberg pair energy, linear in m_i . m_j,
   ``E_bil = 1/2 sum_{i != j} J(r_ij, h_i, h_j) m_i . m_j`` with
   ``J = sum_k R_k(r_ij) u_k(h_i) u_k(h_j) x envelope(r_ij)``, symmetric in i <-> j, so the node
@@ -79,6 +81,10 @@ class MagneticHyperparameters:
         ``False``, see :meth:`MagneticPotential.load`).
     bilinear_channels
         Terms k of the symmetric pair coupling J = sum_k R_k(r) u_k(h_i) u_k(h_j).
+    spin_invariants
+        Feed ``m_i . S_i^c`` and ``S_i^c . S_i^c`` to the node network (beyond-Heisenberg exchange).
+        Off by default: fitted to sampled directions at one magnitude it extrapolates wrongly to
+        collinear orderings (NiO); checkpoints without the key load with ``True``.
     """
 
     channels: int = 16
@@ -94,6 +100,7 @@ class MagneticHyperparameters:
     envelope_p: int = 6
     bilinear_exchange: bool = True
     bilinear_channels: int = 4
+    spin_invariants: bool = False
 
     def as_dict(self) -> dict:
         """Plain dictionary, for checkpoints."""
@@ -166,18 +173,21 @@ class MagneticEnergy(nn.Module):
         self.soc = soc
         self.hyper = hyper
         c, cs = hyper.channels, hyper.soc_channels
-        self.edge_width = c + (5 * cs if soc else 0)
+        self.exchange_width = c if hyper.spin_invariants else 0
+        self.edge_width = self.exchange_width + (5 * cs if soc else 0)
         self.radial_basis = BesselBasis(cutoff, hyper.num_radial)
         self.envelope = PolynomialEnvelope(cutoff, hyper.envelope_p)
-        self.radial = _mlp([hyper.num_radial, hyper.radial_hidden, self.edge_width])
-        self.sender = nn.Linear(feature_dim, self.edge_width)
+        if self.edge_width:
+            self.radial = _mlp([hyper.num_radial, hyper.radial_hidden, self.edge_width])
+            self.sender = nn.Linear(feature_dim, self.edge_width)
         self.receiver = nn.Linear(feature_dim, c)
         self.register_buffer(
             "magnitude_centres", torch.linspace(0.0, hyper.magnitude_max, hyper.magnitude_basis)
         )
-        self.exchange = _mlp([c + hyper.magnitude_basis + 2 * c, hyper.hidden, hyper.hidden, 1])
+        node_width = c + hyper.magnitude_basis
+        self.exchange = _mlp([node_width + 2 * self.exchange_width, hyper.hidden, hyper.hidden, 1])
         if soc:
-            self.soc_coefficients = _mlp([c + hyper.magnitude_basis, hyper.hidden, 4 * cs])
+            self.soc_coefficients = _mlp([node_width, hyper.hidden, 4 * cs])
         if hyper.bilinear_exchange:
             k = hyper.bilinear_channels
             self.pair_radial = _mlp([hyper.num_radial, hyper.radial_hidden, k])
@@ -228,19 +238,23 @@ class MagneticEnergy(nn.Module):
         num_atoms = features.shape[0]
         centre, neighbour = edge_index[0], edge_index[1]
         r = torch.linalg.norm(edge_vec, dim=-1)
-        weights = (
-            self.radial(self.radial_basis(r))
-            * self.envelope(r).unsqueeze(-1)
-            * self.sender(features)[neighbour]
-        )
-        weights = weights / hyper.avg_num_neighbors
-        c = hyper.channels
+        c = self.exchange_width
         m = moments / hyper.moment_scale
         batch_shape = m.shape[:-2]
+        exchange_inputs = []
+        if self.edge_width:
+            weights = (
+                self.radial(self.radial_basis(r))
+                * self.envelope(r).unsqueeze(-1)
+                * self.sender(features)[neighbour]
+            )
+            weights = weights / hyper.avg_num_neighbors
+        if c:
+            spin = weights[:, :c, None] * m[..., neighbour, None, :]
+            spin_field = _scatter(spin, centre, num_atoms, dim=-3)
+            exchange_inputs = [(m.unsqueeze(-2) * spin_field).sum(-1), (spin_field * spin_field).sum(-1)]
 
         magnitude = self._magnitude((m * m).sum(-1))
-        spin_field = _scatter(weights[:, :c, None] * m[..., neighbour, None, :], centre, num_atoms, dim=-3)
-        exchange_inputs = [(m.unsqueeze(-2) * spin_field).sum(-1), (spin_field * spin_field).sum(-1)]
         receiver = self.receiver(features)
         node = torch.cat([receiver.expand(*batch_shape, -1, -1), magnitude], dim=-1)
         node_at_zero = torch.cat([receiver, self._magnitude(receiver.new_zeros(num_atoms))], dim=-1)

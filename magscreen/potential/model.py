@@ -374,7 +374,7 @@ class MagneticPotential(nn.Module):
         features, atomic_backbone = self.backbone(graph.numbers, graph.edge_index, edge_vec)
         backbone_energy = atomic_backbone.sum()
         if chunk_size is None:
-            width = self.magnetic.edge_width * 3 * max(1, graph.edge_index.shape[1])
+            width = max(1, self.magnetic.edge_width) * 3 * max(1, graph.edge_index.shape[1])
             chunk_size = max(1, int(2e7 // width))
         energies, magnetic_forces, forces = [], [], []
         for start in range(0, moments.shape[0], chunk_size):
@@ -444,8 +444,10 @@ class MagneticPotential(nn.Module):
         hyper = payload["hyperparameters"]
         model = cls(
             soc=hyper["soc"],
-            # Checkpoints written before the Heisenberg pair term have no key: the old model.
-            magnetic=MagneticHyperparameters(**{"bilinear_exchange": False, **hyper["magnetic"]}),
+            # Checkpoints written before the Heisenberg pair term lack the keys: the old model.
+            magnetic=MagneticHyperparameters(
+                **{"bilinear_exchange": False, "spin_invariants": True, **hyper["magnetic"]}
+            ),
             backbone_config=hyper["backbone_config"],
             backbone_name=hyper["backbone_name"],
         ).to(getattr(torch, payload.get("dtype", "float32")))

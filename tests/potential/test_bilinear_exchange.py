@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import torch
 from ase import Atoms
@@ -27,7 +25,8 @@ def dimer_energies(model: MagneticPotential, angles: np.ndarray, moment: float =
 
 def test_heisenberg_dimer_is_linear_in_alignment():
     """Heisenberg law: with the node network's output zeroed, E(m_1, m_2) = E_0 + J m_1 . m_2 exactly."""
-    model = MagneticPotential(soc=False, seed=3, species=SPECIES).double()
+    magnetic = MagneticHyperparameters(spin_invariants=True)
+    model = MagneticPotential(soc=False, seed=3, species=SPECIES, magnetic=magnetic).double()
     with torch.no_grad():
         model.magnetic.exchange[-1].weight.zero_()
         model.magnetic.exchange[-1].bias.zero_()
@@ -39,6 +38,16 @@ def test_heisenberg_dimer_is_linear_in_alignment():
     # E_mag(R, 0) = 0: at perpendicular moments the pair term vanishes and E is the m = 0 energy.
     at_zero = evaluate(model, Atoms("FeNi", positions=[[0, 0, 0], [0.3, 0.4, 2.55]]), np.zeros((2, 3)))
     assert abs(intercept - at_zero["energy"]) < 1e-12
+
+
+def test_default_model_is_heisenberg_plus_on_site():
+    """Without the spin invariants the energy at fixed |m_i| is exactly linear in m_1 . m_2."""
+    model = MagneticPotential(soc=False, seed=4, species=SPECIES).double()
+    angles = np.linspace(0.0, np.pi, 7)
+    energies = dimer_energies(model, angles)
+    slope, intercept = np.polyfit(np.cos(angles), energies, 1)
+    assert abs(slope) > 1e-6
+    np.testing.assert_allclose(energies, intercept + slope * np.cos(angles), rtol=0, atol=1e-12)
 
 
 def test_pair_coupling_is_symmetric(model):
@@ -59,16 +68,17 @@ def test_checkpoint_without_the_key_loads_the_old_model(tmp_path):
         soc=False,
         seed=5,
         species=SPECIES,
-        magnetic=replace(MagneticHyperparameters(), bilinear_exchange=False),
+        magnetic=MagneticHyperparameters(bilinear_exchange=False, spin_invariants=True),
     ).double()
     path = tmp_path / "old.pt"
     old.save(path)
     payload = torch.load(path, weights_only=True)
     del payload["hyperparameters"]["magnetic"]["bilinear_exchange"]
     del payload["hyperparameters"]["magnetic"]["bilinear_channels"]
+    del payload["hyperparameters"]["magnetic"]["spin_invariants"]
     torch.save(payload, path)
     loaded = MagneticPotential.load(path)
-    assert loaded.hyper.bilinear_exchange is False
+    assert loaded.hyper.bilinear_exchange is False and loaded.hyper.spin_invariants is True
     assert MagneticHyperparameters().bilinear_exchange is True
     atoms = crystal()
     assert evaluate(loaded.double(), atoms)["energy"] == evaluate(old, atoms)["energy"]

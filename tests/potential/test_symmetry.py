@@ -172,7 +172,7 @@ def test_dzyaloshinskii_moriya_vanishes_at_inversion_centres():
         weights = model.magnetic.radial(model.magnetic.radial_basis(torch.linalg.norm(edge_vec, dim=-1)))
         weights = weights * model.magnetic.sender(features)[graph.edge_index[1]]
         invariants = model.magnetic.spin_orbit_invariants(
-            weights[:, model.hyper.channels :], graph.edge_index, edge_vec, graph.moments, len(atoms)
+            weights[:, model.magnetic.exchange_width :], graph.edge_index, edge_vec, graph.moments, len(atoms)
         )
         dm = invariants[:, -channels:].abs().max().item()
         assert (dm < 1e-12) if centrosymmetric else (dm > 1e-6)
