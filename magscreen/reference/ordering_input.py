@@ -86,6 +86,12 @@ def ordering_input(structure: Structure, source: str = "structure") -> OrderingI
                          expected="at least one site with a moment (mu_B)")
     noncollinear = bool(np.any(np.abs(moments[:, :2]) > ZERO_MOMENT))
     atoms = AseAtomsAdaptor.get_atoms(structure.copy(site_properties={}))
+    # GPAW's log writer fails on cells with negative diagonal entries: rotate lattice, positions
+    # and (for non-collinear input) moments together into ASE's lower-triangular standard form.
+    standard_cell, rotation = atoms.cell.standard_form()
+    atoms.set_cell(standard_cell, scale_atoms=True)
+    if noncollinear:
+        moments = moments @ rotation.T
     if not noncollinear:
         atoms.set_initial_magnetic_moments(moments[:, 2])
     return OrderingInput(atoms=atoms, moments=moments, noncollinear=noncollinear)

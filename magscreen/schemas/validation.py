@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class DFTSettings(BaseModel):
@@ -81,6 +81,16 @@ class DFTValidationDoc(BaseModel):
     completed_at: datetime = Field(
         default_factory=lambda: datetime.now(timezone.utc), description="Completion time (UTC)."
     )
+
+    @field_validator("structure", mode="before")
+    @classmethod
+    def _structure_as_plain_dict(cls, value):
+        """Store structures as plain dicts: jobflow turns tagged dicts back into ``Structure``."""
+        if hasattr(value, "as_dict"):
+            value = value.as_dict()
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k not in ("@module", "@class", "@version")}
+        return value
 
     @staticmethod
     def make_id(candidate_id: str, ordering_fingerprint: str, engine: str, calculation: str) -> str:
