@@ -42,7 +42,9 @@ class DFTValidationDoc(BaseModel):
     candidate_id: str = Field(description="Candidate identifier (Materials Project id or snapshot name).")
     formula: str = Field(description="Reduced formula of the candidate.")
     ordering_label: str = Field(description="Readable ordering label, e.g. 'FM', 'AFM-II'.")
-    ordering_fingerprint: str = Field(description="Fingerprint of the ordering (equal for equivalent orderings).")
+    ordering_fingerprint: str = Field(
+        description="Fingerprint of the ordering (equal for equivalent orderings)."
+    )
     engine: Literal["gpaw", "vasp"] = Field(description="DFT engine.")
     engine_version: str = Field(description="Version string of the DFT engine.")
     calculation: Literal["static", "relax", "soc_force_theorem", "noncollinear_static"] = Field(
@@ -59,7 +61,9 @@ class DFTValidationDoc(BaseModel):
     magnetic_moments: list[list[float]] | None = Field(
         None, description="Converged atomic moment vectors (Bohr magnetons), in site order."
     )
-    total_magnetization: float | None = Field(None, description="Total magnetisation of the cell (Bohr magnetons).")
+    total_magnetization: float | None = Field(
+        None, description="Total magnetisation of the cell (Bohr magnetons)."
+    )
     structure: dict | None = Field(None, description="Final structure (pymatgen Structure.as_dict()).")
     anisotropy_energies_ueV_per_atom: dict[str, float] | None = Field(
         None,
@@ -72,7 +76,9 @@ class DFTValidationDoc(BaseModel):
         None,
         description="E[100] - E[001] (micro-eV per atom); positive means easy axis along c (001).",
     )
-    easy_axis: list[float] | None = Field(None, description="Lowest-energy magnetisation direction (unit vector).")
+    easy_axis: list[float] | None = Field(
+        None, description="Lowest-energy magnetisation direction (unit vector)."
+    )
     converged: bool = Field(True, description="Whether the SCF/relaxation converged.")
     wall_time_s: float | None = Field(None, description="Wall time of the calculation (s).")
     model_version: str | None = Field(

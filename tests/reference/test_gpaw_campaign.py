@@ -35,8 +35,19 @@ def test_campaign_validates_bcc_fe_with_gpaw_and_dft_agrees_fm_is_lower(tmp_path
     result = runner.invoke(app, ["run", str(config)])
     assert result.exit_code == 0, result.output
     result = runner.invoke(
-        app, ["query", "{}", "--collection", "validations", "--db", str(tmp_path / "db"),
-              "--fields", "candidate_id,ordering_label,engine,energy_per_magnetic_atom_eV", "--format", "json"],
+        app,
+        [
+            "query",
+            "{}",
+            "--collection",
+            "validations",
+            "--db",
+            str(tmp_path / "db"),
+            "--fields",
+            "candidate_id,ordering_label,engine,energy_per_magnetic_atom_eV",
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     docs = {d["ordering_label"]: d for d in json.loads(result.output)}
