@@ -8,12 +8,14 @@ messages that name the file, the key path, the value found and what was expected
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from magscreen.errors import InputError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 __all__ = [
     "CampaignConfig",
@@ -189,9 +191,8 @@ _EXPECTED = {
 }
 
 
-def _allowed_keys(loc: tuple) -> list[str]:
-    """Keys allowed in the section that holds ``loc`` (the location of an unknown key)."""
-    model: type[BaseModel] = CampaignConfig
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Keys of ``model`` allowed in the section that holds ``loc`` (the location of an unknown key)."""
     for part in loc[:-1]:
         field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
         annotation = getattr(field, "annotation", None)
@@ -201,13 +202,13 @@ def _allowed_keys(loc: tuple) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
-def _describe(error: dict) -> tuple[str, str, str]:
-    """Key path, message and expectation of one pydantic error."""
+def _describe(model: type[BaseModel], error: dict) -> tuple[str, str, str]:
+    """Key path, message and expectation of one pydantic error of ``model``."""
     loc = tuple(error["loc"])
     key_path = ".".join(str(p) for p in loc) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
-        return key_path, "unknown key", "one of " + ", ".join(_allowed_keys(loc))
+        return key_path, "unknown key", "one of " + ", ".join(_allowed_keys(model, loc))
     if kind == "missing":
         return key_path, "missing", _EXPECTED["missing"]
     value = error.get("input")
@@ -227,17 +228,17 @@ def _describe(error: dict) -> tuple[str, str, str]:
     return key_path, f"got {value!r}", expected
 
 
-def load_config(path: str | Path) -> CampaignConfig:
-    """Read and validate a campaign config.
+def load_yaml_model(path: str | Path, model: type[ModelT], what: str) -> ModelT:
+    """Read a YAML file and validate it as ``model``.
 
     Parameters
     ----------
     path
         YAML file.
-
-    Returns
-    -------
-    CampaignConfig
+    model
+        Pydantic model of the whole file (``extra="forbid"`` makes unknown keys errors).
+    what
+        What the file should be, for messages (e.g. "a campaign config in YAML").
 
     Raises
     ------
@@ -247,7 +248,7 @@ def load_config(path: str | Path) -> CampaignConfig:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError("no such file", source=path, expected="a campaign config in YAML")
+        raise InputError("no such file", source=path, expected=what)
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -259,12 +260,17 @@ def load_config(path: str | Path) -> CampaignConfig:
             f"got a {type(raw).__name__}", source=path, expected="a mapping of sections at top level"
         )
     try:
-        return CampaignConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
-        described = [_describe(e) for e in exc.errors()]
+        described = [_describe(model, e) for e in exc.errors()]
         key_path, message, expected = described[0]
         if len(described) > 1:
             others = "; ".join(f"{k}: {m}" + (f" (expected {x})" if x else "") for k, m, x in described[1:])
             message = f"{message}{' (expected ' + expected + ')' if expected else ''}; also {others}"
             expected = ""
         raise InputError(message, source=path, field=key_path, expected=expected or None) from None
+
+
+def load_config(path: str | Path) -> CampaignConfig:
+    """Read and validate a campaign config (errors as in :func:`load_yaml_model`)."""
+    return load_yaml_model(path, CampaignConfig, "a campaign config in YAML")

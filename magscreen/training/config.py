@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from magscreen.config import load_yaml_model
 from magscreen.errors import InputError
 
 LabelName = Literal["energy", "forces", "magnetic_forces", "stress"]
@@ -124,20 +124,7 @@ def load_train_config(path: str | Path) -> TrainConfig:
         Missing file, invalid YAML, unknown key, wrong type or range; names the file and key path.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", source=path, expected="a training config in YAML")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", source=path) from exc
-    if not isinstance(raw, dict):
-        raise InputError("not a mapping", source=path, expected="a mapping of sections at top level")
-    try:
-        config = TrainConfig.model_validate(raw)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        key_path = ".".join(str(part) for part in error["loc"])
-        raise InputError(error["msg"], source=path, field=key_path) from None
+    config = load_yaml_model(path, TrainConfig, "a training config in YAML")
     for index, stage in enumerate(config.stages):
         extra = set(stage.losses) - {"energy", "magnetic_forces"}
         if stage.backbone == "frozen" and extra:
