@@ -17,7 +17,8 @@ space rotate independently and the energy is even in m (time reversal):
   |m_i| and the environment only;
 - (``bilinear_exchange=True``) an explicit Heisenberg pair energy, linear in m_i . m_j,
   ``E_bil = 1/2 sum_{i != j} J(r_ij, h_i, h_j) m_i . m_j`` with
-  ``J = sum_k R_k(r_ij) u_k(h_i) u_k(h_j) x envelope(r_ij)``, symmetric in i <-> j, so the node
+  ``J = sum_k R_k(r_ij) g_k(h_i) g_k(h_j) x envelope(r_ij)``, ``g_k = (1 + tanh u_k(h)) / 2``,
+  symmetric in i <-> j, so the node
   network only carries the beyond-Heisenberg corrections (biquadratic, magnitude dependence).
 
 Spin-orbit coupling (``soc=True``): moments also enter as axial vectors (e3nn ``1e``) coupled to
@@ -77,14 +78,19 @@ class MagneticHyperparameters:
     envelope_p
         Exponent of the polynomial cutoff envelope (continuous up to second derivatives).
     bilinear_exchange
-        Add the explicit Heisenberg pair term (checkpoints written before it existed load with
-        ``False``, see :meth:`MagneticPotential.load`).
+        Add the explicit Heisenberg pair term. Off by default: trained on NiO through
+        ``magscreen train`` it has not yet beaten the shipped model (with the spin invariants it
+        ranks NiO orderings worse; without them training stalls at the zero-shot error).
+        Checkpoints written before it existed load with ``False``.
     bilinear_channels
-        Terms k of the symmetric pair coupling J = sum_k R_k(r) u_k(h_i) u_k(h_j).
+        Terms k of the symmetric pair coupling J = sum_k R_k(r) g_k(h_i) g_k(h_j).
+    pair_scale
+        Energy unit of the pair coupling J (eV): network outputs of order one mean J of order
+        10 meV, so optimiser steps stay small next to exchange energies.
     spin_invariants
-        Feed ``m_i . S_i^c`` and ``S_i^c . S_i^c`` to the node network (beyond-Heisenberg exchange).
-        Off by default: fitted to sampled directions at one magnitude it extrapolates wrongly to
-        collinear orderings (NiO); checkpoints without the key load with ``True``.
+        Feed ``m_i . S_i^c`` and ``S_i^c . S_i^c`` to the node network (beyond-Heisenberg exchange);
+        without them (and with ``bilinear_exchange``) the model is Heisenberg pairs plus a
+        Landau-like on-site term. Checkpoints without the key load with ``True``.
     """
 
     channels: int = 16
@@ -98,9 +104,10 @@ class MagneticHyperparameters:
     epsilon: float = 0.1
     avg_num_neighbors: float = 32.0
     envelope_p: int = 6
-    bilinear_exchange: bool = True
+    bilinear_exchange: bool = False
     bilinear_channels: int = 4
-    spin_invariants: bool = False
+    pair_scale: float = 0.01
+    spin_invariants: bool = True
 
     def as_dict(self) -> dict:
         """Plain dictionary, for checkpoints."""
@@ -205,10 +212,14 @@ class MagneticEnergy(nn.Module):
     def pair_coupling(
         self, features: torch.Tensor, edge_index: torch.Tensor, r: torch.Tensor
     ) -> torch.Tensor:
-        """Heisenberg coupling J_ij per edge (eV per ``moment_scale``^2), shape (E,); J_ij = J_ji."""
-        node = self.pair_node(features)
+        """Heisenberg coupling J_ij per edge (eV per ``moment_scale``^2), shape (E,); J_ij = J_ji.
+
+        The node factors ``(1 + tanh u_k(h)) / 2`` lie in (0, 1): bounded, and never all zero, so
+        the radial part keeps a gradient (a bare product u_i u_j has a saddle at u = 0).
+        """
+        node = 0.5 * (1.0 + torch.tanh(self.pair_node(features)))
         radial = self.pair_radial(self.radial_basis(r)) * self.envelope(r).unsqueeze(-1)
-        return (radial * node[edge_index[0]] * node[edge_index[1]]).sum(-1)
+        return self.hyper.pair_scale * (radial * node[edge_index[0]] * node[edge_index[1]]).sum(-1)
 
     def _magnitude(self, x: torch.Tensor) -> torch.Tensor:
         """Gaussian basis of s = sqrt(x + eps^2) - eps, with x = |m / m0|^2 (smooth at x = 0)."""

@@ -16,7 +16,7 @@ SPECIES = ("O", "Fe", "Ni")
 def model(request) -> MagneticPotential:
     """Small random potential with parity on, in float64: Heisenberg pair and on-site terms, plus
     (soc on) the spin-orbit terms and the beyond-Heisenberg spin invariants, so every block is checked."""
-    magnetic = MagneticHyperparameters(spin_invariants=request.param)
+    magnetic = MagneticHyperparameters(bilinear_exchange=True, spin_invariants=request.param)
     return MagneticPotential(soc=request.param, seed=7, species=SPECIES, magnetic=magnetic).double()
 
 

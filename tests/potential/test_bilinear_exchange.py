@@ -25,7 +25,7 @@ def dimer_energies(model: MagneticPotential, angles: np.ndarray, moment: float =
 
 def test_heisenberg_dimer_is_linear_in_alignment():
     """Heisenberg law: with the node network's output zeroed, E(m_1, m_2) = E_0 + J m_1 . m_2 exactly."""
-    magnetic = MagneticHyperparameters(spin_invariants=True)
+    magnetic = MagneticHyperparameters(bilinear_exchange=True, spin_invariants=True)
     model = MagneticPotential(soc=False, seed=3, species=SPECIES, magnetic=magnetic).double()
     with torch.no_grad():
         model.magnetic.exchange[-1].weight.zero_()
@@ -40,9 +40,10 @@ def test_heisenberg_dimer_is_linear_in_alignment():
     assert abs(intercept - at_zero["energy"]) < 1e-12
 
 
-def test_default_model_is_heisenberg_plus_on_site():
+def test_heisenberg_plus_on_site_model():
     """Without the spin invariants the energy at fixed |m_i| is exactly linear in m_1 . m_2."""
-    model = MagneticPotential(soc=False, seed=4, species=SPECIES).double()
+    magnetic = MagneticHyperparameters(bilinear_exchange=True, spin_invariants=False)
+    model = MagneticPotential(soc=False, seed=4, species=SPECIES, magnetic=magnetic).double()
     angles = np.linspace(0.0, np.pi, 7)
     energies = dimer_energies(model, angles)
     slope, intercept = np.polyfit(np.cos(angles), energies, 1)
@@ -79,6 +80,5 @@ def test_checkpoint_without_the_key_loads_the_old_model(tmp_path):
     torch.save(payload, path)
     loaded = MagneticPotential.load(path)
     assert loaded.hyper.bilinear_exchange is False and loaded.hyper.spin_invariants is True
-    assert MagneticHyperparameters().bilinear_exchange is True
     atoms = crystal()
     assert evaluate(loaded.double(), atoms)["energy"] == evaluate(old, atoms)["energy"]
