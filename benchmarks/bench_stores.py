@@ -2,8 +2,8 @@
 
 This is what every relaxation job does (resume check, then upsert). Usage::
 
-    OMP_NUM_THREADS=1 python tests/campaign/bench_stores.py --store sqlite --n 2000
-    OMP_NUM_THREADS=1 python tests/campaign/bench_stores.py --store monty --n 1000
+    OMP_NUM_THREADS=1 python benchmarks/bench_stores.py --store sqlite --n 2000
+    OMP_NUM_THREADS=1 python benchmarks/bench_stores.py --store monty --n 1000
 
 ``--store monty`` needs montydb (``pip install montydb``), which magscreen itself does not use.
 Results: docs/benchmarks.md, "Stores at campaign scale".
