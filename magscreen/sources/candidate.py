@@ -13,15 +13,16 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
-from pymatgen.analysis.magnetism.analyzer import DEFAULT_MAGMOMS
 from pymatgen.core import Element, Structure
 
 from magscreen.errors import InputError, StructureError
+from magscreen.magnetism.sites import DEFAULT_MOMENTS
 
-#: Elements that carry a local moment in pymatgen's default MAGMOM table (the one the MP relax
-#: sets and pymatgen's ordering enumerator use), with oxidation states stripped.
+#: Elements that carry a local moment in the orderings' default moment table
+#: (:data:`magscreen.magnetism.sites.DEFAULT_MOMENTS`), with oxidation states stripped, so that
+#: candidate filtering and ordering enumeration agree on what is magnetic.
 MAGNETIC_ELEMENTS: frozenset[str] = frozenset(
-    Element(key.rstrip("+-0123456789")).symbol for key in DEFAULT_MAGMOMS
+    Element(key.rstrip("+-0123456789")).symbol for key, moment in DEFAULT_MOMENTS.items() if moment
 )
 
 CandidateSource = Literal["snapshot", "materials_project", "file"]
