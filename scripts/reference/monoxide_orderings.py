@@ -1,0 +1,348 @@
+"""GPAW PBE+U energies of the FM, AFM-I and AFM-II orderings of MnO, FeO, CoO and NiO.
+
+Training data for the magnetic model: whole-ordering energy differences within one compound.
+The orderings come from ``magscreen.magnetism.enumerate_collinear`` with the demo campaign's
+``orderings`` settings (configs/demo.yaml: up to 2 magnetic atoms per cell, 3 orderings, its
+starting moments), applied to the cubic rocksalt cell. Each ordering is one
+``magscreen.reference.calculation.single_point`` (PBE+U with the Materials Project U, 550 eV,
+Gamma-centred grid at the same k-point density for every ordering of a compound).
+
+Lattice constants: NiO at the cell of the DeltaSpin training frames (a from their volume), the
+others at the experimental values of ``magscreen.reference.textbook``.
+
+Every finished calculation rewrites ``magscreen/data/reference/monoxide_orderings.extxyz`` (one
+frame per compound and ordering; ``energy`` in eV, ``magmoms`` the GPAW atomic moments in mu_B,
+info ``energy_group`` = compound: energies compare only within a group) and the summary table
+``monoxide_orderings.md`` next to it. Restart files live in the work directory, so a rerun reads
+finished calculations instead of recomputing them.
+
+Run (serial):
+
+    OMP_NUM_THREADS=1 python scripts/reference/monoxide_orderings.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.io import write
+from pymatgen.core import Lattice, Structure
+
+from magscreen.magnetism import enumerate_collinear
+from magscreen.magnetism.ordering import Ordering
+from magscreen.reference.calculation import gpaw_version, single_point
+from magscreen.reference.ordering_input import ordering_input
+from magscreen.reference.settings import GPAWSettings, hubbard_u_for, kpoint_grid
+from magscreen.reference.textbook import rocksalt_afm2
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = REPO / "configs" / "demo.yaml"
+DELTASPIN_BOX = Path("/work/shared/data/nio_deltaspin/data_0/set.000/box.npy")
+#: Formula units in one DeltaSpin NiO frame (32 atoms).
+DELTASPIN_FORMULA_UNITS = 16
+COMPOUNDS = ("NiO", "MnO", "CoO", "FeO")
+ORDERING_LABELS = ("FM", "AFM-I", "AFM-II")
+#: Gentler density mixing for a second try when the default SCF does not converge.
+GENTLE_MIXER = {"backend": "pulay", "beta": 0.02, "nmaxold": 5, "weight": 100.0}
+STATUS_FILE = "status.json"
+WORKDIR = REPO / "benchmarks" / "reference" / "runs" / "monoxide_orderings"
+OUTPUT = REPO / "magscreen" / "data" / "reference" / "monoxide_orderings.extxyz"
+
+
+class BudgetExceeded(Exception):
+    """The wall-time budget of a compound ran out during a calculation."""
+
+
+@dataclass
+class OrderingResult:
+    """One finished (or failed) ordering of a compound.
+
+    Attributes
+    ----------
+    compound, ordering
+        Compound and ordering label (FM, AFM-I, AFM-II).
+    frame
+        Cell, positions, initial moments and GPAW results (energy in eV, moments in mu_B); None
+        when the calculation failed.
+    kpoints
+        Monkhorst-Pack grid.
+    wall_time_s
+        Wall time of the calculation that produced the energy (s).
+    note
+        Mixer used, or why it failed.
+    """
+
+    compound: str
+    ordering: str
+    frame: Atoms | None
+    kpoints: list[int]
+    wall_time_s: float
+    note: str
+
+
+def deltaspin_lattice(box_path: Path = DELTASPIN_BOX) -> float:
+    """Cubic rocksalt constant (Angstrom) with the volume per formula unit of the DeltaSpin NiO cell.
+
+    ``a**3 / 4`` per formula unit; the 32-atom frames hold 16 formula units.
+    """
+    boxes = np.load(box_path).reshape(-1, 3, 3)
+    volumes = np.abs(np.linalg.det(boxes))
+    if np.ptp(volumes) > 1e-6 * volumes.mean():
+        raise ValueError(f"{box_path}: frames have different volumes ({volumes.min()}-{volumes.max()} A^3)")
+    return float((4.0 * volumes[0] / DELTASPIN_FORMULA_UNITS) ** (1.0 / 3.0))
+
+
+def textbook_lattice(metal: str) -> float:
+    """Experimental rocksalt constant (Angstrom) of ``textbook.rocksalt_afm2`` (its 4-atom cell is a**3/2)."""
+    return float((2.0 * rocksalt_afm2(metal, "FM").volume) ** (1.0 / 3.0))
+
+
+def rocksalt(metal: str, a: float) -> Structure:
+    """Cubic rocksalt metal monoxide with lattice constant ``a`` (Angstrom)."""
+    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), [metal, "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def demo_orderings(structure: Structure, config_path: Path = DEMO_CONFIG) -> list[Ordering]:
+    """Collinear orderings of ``structure`` enumerated with the demo campaign's ``orderings`` settings."""
+    settings = yaml.safe_load(config_path.read_text())["orderings"]
+    result = enumerate_collinear(
+        structure,
+        max_magnetic_atoms=settings["max_magnetic_atoms"],
+        max_orderings=settings["max_orderings"],
+        moments=settings["moments"],
+        source=config_path,
+    )
+    labels = [o.label for o in result.orderings]
+    if sorted(labels) != sorted(ORDERING_LABELS):
+        raise ValueError(f"{config_path}: expected orderings {ORDERING_LABELS}, the enumerator gave {labels}")
+    return result.orderings
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise BudgetExceeded
+
+
+def _attempt(ordering: Ordering, settings: GPAWSettings, workdir: Path) -> tuple[Atoms, float]:
+    """Single point of one ordering in ``workdir``; the frame and the wall time (s) that made it."""
+    from gpaw import KohnShamConvergenceError
+
+    status_path = workdir / STATUS_FILE
+    record = json.loads(json.dumps(settings.as_dict()))
+    if status_path.is_file():
+        status = json.loads(status_path.read_text())
+        if status["status"] == "failed" and status.get("settings") == record:
+            raise KohnShamConvergenceError(status["reason"])
+    try:
+        result = single_point(ordering_input(ordering.structure, source=ordering.label), settings, workdir)
+    except KohnShamConvergenceError as error:
+        status_path.write_text(json.dumps({"status": "failed", "settings": record,
+                                           "reason": f"SCF not converged: {error}"}))
+        raise
+    if result.wall_time_s > 0:
+        status_path.write_text(json.dumps({"status": "done", "wall_time_s": result.wall_time_s}))
+    wall = json.loads(status_path.read_text())["wall_time_s"] if status_path.is_file() else float("nan")
+    frame = result.atoms.copy()
+    frame.set_initial_magnetic_moments(ordering.to_atoms().get_initial_magnetic_moments())
+    frame.calc = SinglePointCalculator(frame, energy=result.energy_eV, magmoms=result.moments[:, 2])
+    return frame, wall
+
+
+def run_ordering(
+    compound: str, ordering: Ordering, settings: GPAWSettings, workdir: Path
+) -> OrderingResult:
+    """Compute one ordering, retrying with ``GENTLE_MIXER`` when the default SCF does not converge.
+
+    Raises ``BudgetExceeded`` (from the alarm) when the compound's time runs out.
+    """
+    from gpaw import KohnShamConvergenceError
+
+    grid = kpoint_grid(ordering.to_atoms(), settings.kpoint_density)
+    reasons = []
+    for note, attempt_settings, folder in (
+        ("default mixer", settings, workdir),
+        ("Pulay mixer beta 0.02", GPAWSettings(**{**settings.__dict__, "extra": {"mixer": GENTLE_MIXER}}),
+         workdir.with_name(workdir.name + "-gentle")),
+    ):
+        try:
+            frame, wall = _attempt(ordering, attempt_settings, folder)
+        except KohnShamConvergenceError as error:
+            reasons.append(f"{note}: {error or 'SCF not converged'}")
+            continue
+        frame.info.update(_frame_info(compound, ordering, attempt_settings, grid, wall, note))
+        return OrderingResult(compound, ordering.label, frame, grid, wall, note)
+    return OrderingResult(compound, ordering.label, None, grid, float("nan"), "; ".join(reasons))
+
+
+def _frame_info(
+    compound: str, ordering: Ordering, settings: GPAWSettings, grid: list[int], wall: float, note: str
+) -> dict:
+    u = hubbard_u_for(ordering.to_atoms().get_chemical_symbols(), settings.hubbard)
+    return {
+        "compound": compound,
+        "ordering": ordering.label,
+        "energy_group": compound,
+        "fingerprint": ordering.fingerprint,
+        "xc": f"{settings.xc}+U" if u else settings.xc,
+        "hubbard_u_eV": float(next(iter(u.values()), 0.0)),
+        "ecut_eV": float(settings.ecut_eV),
+        "kpoint_density_per_A": float(settings.kpoint_density),
+        "kpoints": "x".join(str(n) for n in grid),
+        "smearing_eV": float(settings.smearing_eV),
+        "mixer": note,
+        "gpaw_version": gpaw_version(),
+        "wall_time_s": round(float(wall), 1),
+    }
+
+
+def metal_of(compound: str) -> str:
+    """Metal symbol of a monoxide formula ('NiO' -> 'Ni')."""
+    return compound[:-1]
+
+
+def exchange_constants(relative: dict[str, float]) -> tuple[float, float]:
+    """Heisenberg J1, J2 (meV, unit spins, E = sum over pairs J S_i.S_j) from the ordering energies.
+
+    Per metal atom: E(FM) = 6 J1 + 3 J2, E(AFM-I) = -2 J1 + 3 J2, E(AFM-II) = -3 J2, so with
+    energies relative to AFM-II, J1 = (E_FM - E_AFM-I) / 8 and J2 = (E_AFM-I + 2 J1) / 6.
+    Positive J is antiferromagnetic.
+    """
+    j1 = (relative["FM"] - relative["AFM-I"]) / 8.0
+    return j1, (relative["AFM-I"] + 2.0 * j1) / 6.0
+
+
+def relative_energies_meV(results: list[OrderingResult]) -> dict[str, float]:
+    """E - E(AFM-II) per metal atom (meV) of the finished orderings of one compound; {} without AFM-II."""
+    per_metal = {}
+    for r in results:
+        if r.frame is not None:
+            n_metal = sum(s != "O" for s in r.frame.get_chemical_symbols())
+            per_metal[r.ordering] = r.frame.get_potential_energy() / n_metal
+    if "AFM-II" not in per_metal:
+        return {}
+    return {label: 1000.0 * (e - per_metal["AFM-II"]) for label, e in per_metal.items()}
+
+
+def write_outputs(results: list[OrderingResult], lattices: dict[str, float], settings: GPAWSettings,
+                  command: str, extxyz: Path) -> None:
+    """Rewrite the extended XYZ file and its Markdown summary from the results so far."""
+    extxyz.parent.mkdir(parents=True, exist_ok=True)
+    frames = [r.frame for r in results if r.frame is not None]
+    if frames:
+        write(extxyz, frames, format="extxyz")
+    lines = [
+        "# GPAW ordering ladders of the rocksalt monoxides",
+        "",
+        f"Frames: `{extxyz.name}` (one per compound and ordering; `energy` eV, `magmoms` mu_B;",
+        "energies compare only within one `energy_group` = compound). Produced by",
+        "",
+        f"    {command}",
+        "",
+        f"Settings: GPAW {gpaw_version()}, {settings.xc}+U (Materials Project U on the metal d shell),",
+        f"{settings.ecut_eV:g} eV plane waves, {settings.kpoint_density:g} k-points per 1/Angstrom",
+        f"(Gamma-centred), Fermi-Dirac {settings.smearing_eV:g} eV, SCF tolerance",
+        f"{settings.energy_tolerance_eV:g} eV per valence electron, at most {settings.max_scf_iterations}",
+        "SCF iterations; a second try with a Pulay mixer (beta 0.02) when the first does not converge.",
+        "Orderings from `magscreen.magnetism.enumerate_collinear` with configs/demo.yaml's `orderings`",
+        "(ideal cubic rocksalt, unrelaxed). Starting moments from that file.",
+        "",
+        "Heisenberg J1, J2: E = sum over pairs J S_i.S_j with unit spins, per metal atom",
+        "FM = 6 J1 + 3 J2, AFM-I = -2 J1 + 3 J2, AFM-II = -3 J2 (positive J antiferromagnetic).",
+        "",
+    ]
+    for compound in lattices:
+        group = [r for r in results if r.compound == compound]
+        if not group:
+            continue
+        relative = relative_energies_meV(group)
+        lines += [
+            f"## {compound}, a = {lattices[compound]:.4f} A, U = {settings_u(compound, settings):g} eV",
+            "",
+            "| ordering | cell atoms | k-grid | E - E(AFM-II) (meV/metal) | metal moment (mu_B) | wall (s) "
+            "| note |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in group:
+            if r.frame is None:
+                lines.append(f"| {r.ordering} | | {'x'.join(map(str, r.kpoints))} | failed | | | {r.note} |")
+                continue
+            metal = [abs(m) for s, m in zip(r.frame.get_chemical_symbols(), r.frame.get_magnetic_moments(),
+                                            strict=True) if s != "O"]
+            gap = f"{relative[r.ordering]:+.1f}" if r.ordering in relative else "(no AFM-II)"
+            lines.append(f"| {r.ordering} | {len(r.frame)} | {'x'.join(map(str, r.kpoints))} | {gap} | "
+                         f"{np.mean(metal):.3f} | {r.wall_time_s:.0f} | {r.note} |")
+        if all(label in relative for label in ORDERING_LABELS):
+            j1, j2 = exchange_constants(relative)
+            lines += ["", f"J1 = {j1:+.2f} meV, J2 = {j2:+.2f} meV"]
+        lines.append("")
+    extxyz.with_suffix(".md").write_text("\n".join(lines))
+
+
+def settings_u(compound: str, settings: GPAWSettings) -> float:
+    """Hubbard U (eV) on the metal of ``compound``."""
+    return hubbard_u_for([metal_of(compound), "O"], settings.hubbard).get(metal_of(compound), 0.0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--compounds", nargs="+", default=list(COMPOUNDS), choices=COMPOUNDS)
+    parser.add_argument("--ecut", type=float, default=550.0, help="plane-wave cutoff (eV)")
+    parser.add_argument("--kpoint-density", type=float, default=3.0, help="k-points per 1/Angstrom")
+    parser.add_argument("--budget-min", type=float, default=15.0,
+                        help="wall-time budget per compound (minutes); the calculation in flight is dropped")
+    parser.add_argument("--workdir", type=Path, default=WORKDIR)
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    command = "OMP_NUM_THREADS=1 python scripts/reference/monoxide_orderings.py " + shlex.join(
+        sys.argv[1:] if argv is None else argv)
+    settings = GPAWSettings(ecut_eV=args.ecut, kpoint_density=args.kpoint_density, hubbard="mp")
+    lattices = {c: deltaspin_lattice() if c == "NiO" else textbook_lattice(metal_of(c))
+                for c in args.compounds}
+    print(f"NiO lattice from the DeltaSpin cell ({DELTASPIN_BOX}): a = {deltaspin_lattice():.4f} A",
+          flush=True)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    results: list[OrderingResult] = []
+    for compound, a in lattices.items():
+        orderings = demo_orderings(rocksalt(metal_of(compound), a))
+        start = time.monotonic()
+        signal.alarm(int(args.budget_min * 60))
+        try:
+            for ordering in orderings:
+                grid = kpoint_grid(ordering.to_atoms(), settings.kpoint_density)
+                print(f"{compound} {ordering.label}: {len(ordering.structure)} atoms, k {grid} ...",
+                      flush=True)
+                result = run_ordering(compound, ordering, settings, args.workdir / compound / ordering.label)
+                results.append(result)
+                energy = "failed" if result.frame is None else f"{result.frame.get_potential_energy():.6f} eV"
+                print(f"  {energy}, {result.wall_time_s:.0f} s, {result.note}", flush=True)
+                write_outputs(results, lattices, settings, command, args.output)
+        except BudgetExceeded:
+            elapsed = time.monotonic() - start
+            print(f"{compound}: budget of {args.budget_min} min used up after {elapsed:.0f} s", flush=True)
+            done = {r.ordering for r in results if r.compound == compound}
+            results += [
+                OrderingResult(compound, o.label, None, kpoint_grid(o.to_atoms(), settings.kpoint_density),
+                               float("nan"), f"not finished within {args.budget_min:g} min")
+                for o in orderings if o.label not in done
+            ]
+            write_outputs(results, lattices, settings, command, args.output)
+        finally:
+            signal.alarm(0)
+        relative = relative_energies_meV([r for r in results if r.compound == compound])
+        print(f"{compound}: E - E(AFM-II) (meV/metal) {relative}", flush=True)
+        if all(label in relative for label in ORDERING_LABELS):
+            print(f"{compound}: J1, J2 = {exchange_constants(relative)} meV", flush=True)
+
+
+if __name__ == "__main__":
+    main()
