@@ -3,9 +3,11 @@
 Training data for the magnetic model: whole-ordering energy differences within one compound.
 The orderings come from ``magscreen.magnetism.enumerate_collinear`` with the demo campaign's
 ``orderings`` settings (configs/demo.yaml: up to 2 magnetic atoms per cell, 3 orderings, its
-starting moments), applied to the cubic rocksalt cell. Each ordering is one
-``magscreen.reference.calculation.single_point`` (PBE+U with the Materials Project U, 550 eV,
-Gamma-centred grid at the same k-point density for every ordering of a compound).
+starting moments), applied to the cubic rocksalt cell. Each ordering is one GPAW SCF (PBE+U with
+the Materials Project U, 550 eV, Gamma-centred grid at the same k-point density for every ordering
+of a compound): ``magscreen.reference.calculation.single_point`` for NiO and MnO; for CoO and FeO,
+whose ions are orbitally degenerate in the ideal cells, an SCF without point-group symmetry started
+from a distorted cell (``_broken_symmetry_point``), which reaches gapped orbitally ordered states.
 
 Lattice constants: NiO at the cell of the DeltaSpin training frames (a from their volume), the
 others at the experimental values of ``magscreen.reference.textbook``.
@@ -41,7 +43,13 @@ from pymatgen.core import Lattice, Structure
 
 from magscreen.magnetism import enumerate_collinear
 from magscreen.magnetism.ordering import Ordering
-from magscreen.reference.calculation import gpaw_version, single_point
+from magscreen.reference.calculation import (
+    INPUTS_FILE,
+    RESTART_FILE,
+    gpaw_calculator,
+    gpaw_version,
+    single_point,
+)
 from magscreen.reference.ordering_input import ordering_input
 from magscreen.reference.settings import GPAWSettings, hubbard_u_for, kpoint_grid
 from magscreen.reference.textbook import rocksalt_afm2
@@ -56,6 +64,15 @@ ORDERING_LABELS = ("FM", "AFM-I", "AFM-II")
 #: Gentler density mixing for a second try when the default SCF does not converge.
 GENTLE_MIXER = {"backend": "pulay", "beta": 0.02, "nmaxold": 5, "weight": 100.0}
 STATUS_FILE = "status.json"
+#: Shift (Angstrom) of the oxygen sublattice, along a direction of no symmetry, that starts the
+#: broken-symmetry SCF of the orbitally degenerate ions (high-spin Fe2+ d6, Co2+ d7).
+KICK_A = 0.1
+KICK_DIRECTION = np.array([1.0, 2.0, 3.0])
+#: Strains of the cell (Cartesian, symmetric, no symmetry) during that first SCF: one per distorted
+#: start, the later ones the first with its axes permuted cyclically (they favour other orbitals).
+_STRAIN = 0.04 * np.array([[1.0, 0.3, 0.2], [0.3, -0.6, 0.1], [0.2, 0.1, -0.4]])
+_CYCLE = np.roll(np.eye(3), 1, axis=0)
+KICK_STRAINS = (_STRAIN, _CYCLE @ _STRAIN @ _CYCLE.T, _CYCLE.T @ _STRAIN @ _CYCLE)
 WORKDIR = REPO / "benchmarks" / "reference" / "runs" / "monoxide_orderings"
 OUTPUT = REPO / "magscreen" / "data" / "reference" / "monoxide_orderings.extxyz"
 
@@ -133,55 +150,131 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise BudgetExceeded
 
 
-def _attempt(ordering: Ordering, settings: GPAWSettings, workdir: Path) -> tuple[Atoms, float]:
-    """Single point of one ordering in ``workdir``; the frame and the wall time (s) that made it."""
+def _broken_symmetry_point(
+    ordering: Ordering, settings: GPAWSettings, workdir: Path, strain: np.ndarray
+) -> tuple[float, object, bool]:
+    """SCF of the ideal cell without point-group symmetry, started from a distorted cell's density.
+
+    The cell is first strained by ``strain`` (one of ``KICK_STRAINS``) and the oxygen sublattice
+    shifted by ``KICK_A`` along a direction of no symmetry and the SCF converged there, which
+    splits the metal t2g levels; the ideal cell and positions are then restored and the SCF
+    continues from that density. Returns the energy (eV), the calculator and whether it was
+    computed now (False: read from the restart file).
+    """
+    from gpaw import GPAW
+
+    restart, inputs = workdir / RESTART_FILE, workdir / INPUTS_FILE
+    record = json.loads(json.dumps({"settings": settings.as_dict(), "kick_A": KICK_A,
+                                    "kick_strain": strain.tolist(),
+                                    "cell": np.round(ordering.structure.lattice.matrix, 6).tolist(),
+                                    "moments": ordering.to_atoms().get_initial_magnetic_moments().tolist()}))
+    if restart.is_file() and inputs.is_file() and json.loads(inputs.read_text()) == record:
+        calc = GPAW(str(restart), txt=None)
+        return float(calc.get_potential_energy()), calc, False
+    atoms = ordering.to_atoms()
+    ideal = atoms.copy()
+    atoms.set_cell(atoms.cell.array @ (np.eye(3) + strain), scale_atoms=True)
+    oxygen = np.array(atoms.get_chemical_symbols()) == "O"
+    atoms.positions[oxygen] += KICK_A * KICK_DIRECTION / np.linalg.norm(KICK_DIRECTION)
+    atoms.calc = gpaw_calculator(atoms, settings, txt=workdir / "gpaw.txt")
+    atoms.get_potential_energy()
+    atoms.set_cell(ideal.cell, scale_atoms=False)
+    atoms.set_positions(ideal.positions)
+    energy = float(atoms.get_potential_energy())
+    atoms.calc.write(str(restart))
+    inputs.write_text(json.dumps(record))
+    return energy, atoms.calc, True
+
+
+def _attempt(
+    ordering: Ordering, settings: GPAWSettings, workdir: Path, strain: np.ndarray | None
+) -> tuple[Atoms, float]:
+    """Single point of one ordering in ``workdir``; the frame and the wall time (s) that made it.
+
+    ``strain`` None: ``single_point`` with symmetry; else ``_broken_symmetry_point`` from that strain.
+    """
     from gpaw import KohnShamConvergenceError
 
+    workdir.mkdir(parents=True, exist_ok=True)
     status_path = workdir / STATUS_FILE
     record = json.loads(json.dumps(settings.as_dict()))
     if status_path.is_file():
         status = json.loads(status_path.read_text())
         if status["status"] == "failed" and status.get("settings") == record:
             raise KohnShamConvergenceError(status["reason"])
+    start = time.perf_counter()
     try:
-        result = single_point(ordering_input(ordering.structure, source=ordering.label), settings, workdir)
+        if strain is not None:
+            energy, calc, computed = _broken_symmetry_point(ordering, settings, workdir, strain)
+            atoms, moments = calc.get_atoms(), np.asarray(calc.get_magnetic_moments(), dtype=float)
+        else:
+            structure = ordering_input(ordering.structure, source=ordering.label)
+            result = single_point(structure, settings, workdir)
+            atoms, energy, moments = result.atoms, result.energy_eV, result.moments[:, 2]
+            computed = result.wall_time_s > 0
     except KohnShamConvergenceError as error:
         status_path.write_text(json.dumps({"status": "failed", "settings": record,
                                            "reason": f"SCF not converged: {error}"}))
         raise
-    if result.wall_time_s > 0:
-        status_path.write_text(json.dumps({"status": "done", "wall_time_s": result.wall_time_s}))
-    wall = json.loads(status_path.read_text())["wall_time_s"] if status_path.is_file() else float("nan")
-    frame = result.atoms.copy()
+    if computed:
+        elapsed = time.perf_counter() - start
+        status_path.write_text(json.dumps({"status": "done", "settings": record, "wall_time_s": elapsed}))
+    wall = json.loads(status_path.read_text())["wall_time_s"]
+    frame = atoms.copy()
     frame.set_initial_magnetic_moments(ordering.to_atoms().get_initial_magnetic_moments())
-    frame.calc = SinglePointCalculator(frame, energy=result.energy_eV, magmoms=result.moments[:, 2])
+    frame.calc = SinglePointCalculator(frame, energy=energy, magmoms=moments)
     return frame, wall
 
 
 def run_ordering(
-    compound: str, ordering: Ordering, settings: GPAWSettings, workdir: Path
+    compound: str,
+    ordering: Ordering,
+    settings: GPAWSettings,
+    workdir: Path,
+    *,
+    starts: int = 0,
 ) -> OrderingResult:
     """Compute one ordering, retrying with ``GENTLE_MIXER`` when the default SCF does not converge.
 
-    Raises ``BudgetExceeded`` (from the alarm) when the compound's time runs out.
+    With ``starts`` > 0 the SCF runs without point-group symmetry from that many distorted starts
+    (``_broken_symmetry_point`` with the first ``starts`` of ``KICK_STRAINS``) and the lowest
+    energy is kept. Raises ``BudgetExceeded`` (from the alarm) when the compound's time runs out.
     """
     from gpaw import KohnShamConvergenceError
 
     grid = kpoint_grid(ordering.to_atoms(), settings.kpoint_density)
-    reasons = []
-    for note, attempt_settings, folder in (
-        ("default mixer", settings, workdir),
-        ("Pulay mixer beta 0.02", GPAWSettings(**{**settings.__dict__, "extra": {"mixer": GENTLE_MIXER}}),
-         workdir.with_name(workdir.name + "-gentle")),
-    ):
-        try:
-            frame, wall = _attempt(ordering, attempt_settings, folder)
-        except KohnShamConvergenceError as error:
-            reasons.append(f"{note}: {error or 'SCF not converged'}")
-            continue
-        frame.info.update(_frame_info(compound, ordering, attempt_settings, grid, wall, note))
-        return OrderingResult(compound, ordering.label, frame, grid, wall, note)
-    return OrderingResult(compound, ordering.label, None, grid, float("nan"), "; ".join(reasons))
+    if starts:
+        settings = _with_extra(settings, symmetry={"point_group": False})
+        runs = [(f", no point-group symmetry, distorted start {i}", strain,
+                 workdir.with_name(workdir.name + "-nosym" + (str(i) if i else "")))
+                for i, strain in enumerate(KICK_STRAINS[:starts])]
+    else:
+        runs = [("", None, workdir)]
+    reasons, found = [], []
+    for start_note, strain, folder in runs:
+        for note, attempt_settings, attempt_folder in (
+            ("default mixer", settings, folder),
+            ("Pulay mixer beta 0.02", _with_extra(settings, mixer=GENTLE_MIXER),
+             folder.with_name(folder.name + "-gentle")),
+        ):
+            try:
+                frame, wall = _attempt(ordering, attempt_settings, attempt_folder, strain)
+            except KohnShamConvergenceError as error:
+                reasons.append(f"{note}{start_note}: {error or 'SCF not converged'}")
+                continue
+            found.append((frame, wall, note + start_note, attempt_settings))
+            break
+    if not found:
+        return OrderingResult(compound, ordering.label, None, grid, float("nan"), "; ".join(reasons))
+    frame, wall, note, used = min(found, key=lambda item: item[0].get_potential_energy())
+    if len(found) > 1:
+        note += f" (lowest of {len(found)} starts)"
+    frame.info.update(_frame_info(compound, ordering, used, grid, wall, note))
+    return OrderingResult(compound, ordering.label, frame, grid, wall, note)
+
+
+def _with_extra(settings: GPAWSettings, **extra: object) -> GPAWSettings:
+    return GPAWSettings(**{**settings.__dict__, "extra": {**settings.extra, **extra}})
 
 
 def _frame_info(
@@ -233,9 +326,20 @@ def relative_energies_meV(results: list[OrderingResult]) -> dict[str, float]:
     return {label: 1000.0 * (e - per_metal["AFM-II"]) for label, e in per_metal.items()}
 
 
-def write_outputs(results: list[OrderingResult], lattices: dict[str, float], settings: GPAWSettings,
-                  command: str, extxyz: Path) -> None:
-    """Rewrite the extended XYZ file and its Markdown summary from the results so far."""
+def write_outputs(
+    results: list[OrderingResult],
+    lattices: dict[str, float],
+    settings: dict[str, GPAWSettings],
+    broken_symmetry: list[str],
+    command: str,
+    extxyz: Path,
+) -> None:
+    """Rewrite the extended XYZ file and its Markdown summary from the results so far.
+
+    ``settings`` maps each compound to its GPAW settings; ``broken_symmetry`` names the compounds
+    computed without point-group symmetry.
+    """
+    common = next(iter(settings.values()))
     extxyz.parent.mkdir(parents=True, exist_ok=True)
     frames = [r.frame for r in results if r.frame is not None]
     if frames:
@@ -248,13 +352,23 @@ def write_outputs(results: list[OrderingResult], lattices: dict[str, float], set
         "",
         f"    {command}",
         "",
-        f"Settings: GPAW {gpaw_version()}, {settings.xc}+U (Materials Project U on the metal d shell),",
-        f"{settings.ecut_eV:g} eV plane waves, {settings.kpoint_density:g} k-points per 1/Angstrom",
-        f"(Gamma-centred), Fermi-Dirac {settings.smearing_eV:g} eV, SCF tolerance",
-        f"{settings.energy_tolerance_eV:g} eV per valence electron, at most {settings.max_scf_iterations}",
-        "SCF iterations; a second try with a Pulay mixer (beta 0.02) when the first does not converge.",
+        f"Settings: GPAW {gpaw_version()}, {common.xc}+U (Materials Project U on the metal d shell),",
+        f"{common.ecut_eV:g} eV plane waves, Gamma-centred k-grids (density per compound below),",
+        f"Fermi-Dirac {common.smearing_eV:g} eV, SCF tolerance {common.energy_tolerance_eV:g} eV per valence",
+        f"electron, at most {common.max_scf_iterations} SCF iterations; a second try with a Pulay mixer",
+        "(beta 0.02) when the first does not converge.",
         "Orderings from `magscreen.magnetism.enumerate_collinear` with configs/demo.yaml's `orderings`",
         "(ideal cubic rocksalt, unrelaxed). Starting moments from that file.",
+        "",
+        "High-spin Fe2+ (d6) and Co2+ (d7) have partly filled minority t2g levels. With the symmetry of",
+        "the ideal cells imposed, PBE+U converges to metallic states with fractional t2g occupations",
+        "(CoO FM, FeO FM and AFM-II), up to ~0.9 eV per metal atom above the gapped ones. Those",
+        "compounds are therefore computed without point-group symmetry (time reversal kept), starting",
+        "from the density of a distorted cell (generic 4 % strain, oxygen sublattice shifted by",
+        f"{KICK_A} A along (1,2,3)); the SCF then continues in the ideal cell and keeps an orbitally",
+        "ordered, gapped state; with several starts (the strain's axes permuted) the lowest is kept.",
+        "This finds a low-lying state, not provably the lowest one (the note column says which start),",
+        "and the k-point density is lower (no symmetry reduction of the grid).",
         "",
         "Heisenberg J1, J2: E = sum over pairs J S_i.S_j with unit spins, per metal atom",
         "FM = 6 J1 + 3 J2, AFM-I = -2 J1 + 3 J2, AFM-II = -3 J2 (positive J antiferromagnetic).",
@@ -265,8 +379,11 @@ def write_outputs(results: list[OrderingResult], lattices: dict[str, float], set
         if not group:
             continue
         relative = relative_energies_meV(group)
+        u = settings_u(compound, settings[compound])
+        symmetry = ", no point-group symmetry" if compound in broken_symmetry else ""
         lines += [
-            f"## {compound}, a = {lattices[compound]:.4f} A, U = {settings_u(compound, settings):g} eV",
+            f"## {compound}, a = {lattices[compound]:.4f} A, U = {u:g} eV, "
+            f"{settings[compound].kpoint_density:g} k-points per 1/A{symmetry}",
             "",
             "| ordering | cell atoms | k-grid | E - E(AFM-II) (meV/metal) | metal moment (mu_B) | wall (s) "
             "| note |",
@@ -300,12 +417,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kpoint-density", type=float, default=3.0, help="k-points per 1/Angstrom")
     parser.add_argument("--budget-min", type=float, default=15.0,
                         help="wall-time budget per compound (minutes); the calculation in flight is dropped")
+    parser.add_argument("--broken-symmetry", nargs="*", default=["CoO", "FeO"], choices=COMPOUNDS,
+                        help="compounds of orbitally degenerate ions, computed without point-group "
+                             "symmetry from a distorted start")
+    parser.add_argument("--starts", type=int, default=1, choices=range(1, len(KICK_STRAINS) + 1),
+                        help="distorted starts per ordering of those compounds (the lowest is kept)")
+    parser.add_argument("--broken-symmetry-kpoint-density", type=float, default=2.0,
+                        help="k-points per 1/Angstrom for those (no symmetry reduction of the grid)")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     command = "OMP_NUM_THREADS=1 python scripts/reference/monoxide_orderings.py " + shlex.join(
         sys.argv[1:] if argv is None else argv)
-    settings = GPAWSettings(ecut_eV=args.ecut, kpoint_density=args.kpoint_density, hubbard="mp")
+    settings = {
+        c: GPAWSettings(ecut_eV=args.ecut, hubbard="mp", kpoint_density=args.broken_symmetry_kpoint_density
+                        if c in args.broken_symmetry else args.kpoint_density)
+        for c in args.compounds
+    }
     lattices = {c: deltaspin_lattice() if c == "NiO" else textbook_lattice(metal_of(c))
                 for c in args.compounds}
     print(f"NiO lattice from the DeltaSpin cell ({DELTASPIN_BOX}): a = {deltaspin_lattice():.4f} A",
@@ -318,24 +446,27 @@ def main(argv: list[str] | None = None) -> None:
         signal.alarm(int(args.budget_min * 60))
         try:
             for ordering in orderings:
-                grid = kpoint_grid(ordering.to_atoms(), settings.kpoint_density)
+                grid = kpoint_grid(ordering.to_atoms(), settings[compound].kpoint_density)
                 print(f"{compound} {ordering.label}: {len(ordering.structure)} atoms, k {grid} ...",
                       flush=True)
-                result = run_ordering(compound, ordering, settings, args.workdir / compound / ordering.label)
+                starts = args.starts if compound in args.broken_symmetry else 0
+                result = run_ordering(compound, ordering, settings[compound],
+                                      args.workdir / compound / ordering.label, starts=starts)
                 results.append(result)
                 energy = "failed" if result.frame is None else f"{result.frame.get_potential_energy():.6f} eV"
                 print(f"  {energy}, {result.wall_time_s:.0f} s, {result.note}", flush=True)
-                write_outputs(results, lattices, settings, command, args.output)
+                write_outputs(results, lattices, settings, args.broken_symmetry, command, args.output)
         except BudgetExceeded:
             elapsed = time.monotonic() - start
             print(f"{compound}: budget of {args.budget_min} min used up after {elapsed:.0f} s", flush=True)
             done = {r.ordering for r in results if r.compound == compound}
             results += [
-                OrderingResult(compound, o.label, None, kpoint_grid(o.to_atoms(), settings.kpoint_density),
+                OrderingResult(compound, o.label, None,
+                               kpoint_grid(o.to_atoms(), settings[compound].kpoint_density),
                                float("nan"), f"not finished within {args.budget_min:g} min")
                 for o in orderings if o.label not in done
             ]
-            write_outputs(results, lattices, settings, command, args.output)
+            write_outputs(results, lattices, settings, args.broken_symmetry, command, args.output)
         finally:
             signal.alarm(0)
         relative = relative_energies_meV([r for r in results if r.compound == compound])
