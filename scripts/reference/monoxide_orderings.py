@@ -422,6 +422,8 @@ def main(argv: list[str] | None = None) -> None:
                              "symmetry from a distorted start")
     parser.add_argument("--starts", type=int, default=1, choices=range(1, len(KICK_STRAINS) + 1),
                         help="distorted starts per ordering of those compounds (the lowest is kept)")
+    parser.add_argument("--all-starts", nargs="*", default=[], metavar="COMPOUND:ORDERING",
+                        help=f"orderings that get all {len(KICK_STRAINS)} distorted starts, e.g. CoO:AFM-I")
     parser.add_argument("--broken-symmetry-kpoint-density", type=float, default=2.0,
                         help="k-points per 1/Angstrom for those (no symmetry reduction of the grid)")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
@@ -449,7 +451,8 @@ def main(argv: list[str] | None = None) -> None:
                 grid = kpoint_grid(ordering.to_atoms(), settings[compound].kpoint_density)
                 print(f"{compound} {ordering.label}: {len(ordering.structure)} atoms, k {grid} ...",
                       flush=True)
-                starts = args.starts if compound in args.broken_symmetry else 0
+                starts = 0 if compound not in args.broken_symmetry else (
+                    len(KICK_STRAINS) if f"{compound}:{ordering.label}" in args.all_starts else args.starts)
                 result = run_ordering(compound, ordering, settings[compound],
                                       args.workdir / compound / ordering.label, starts=starts)
                 results.append(result)
