@@ -104,7 +104,7 @@ class RelaxOrderingMaker(Maker):
         """
         calculator = load_calculator(self.calculator, self.device)
         version = model_version(calculator)
-        domain = magnetic_domain(calculator)
+        domain = magnetic_domain(calculator, structure_to_atoms(structure))
         ordering_id = MagneticOrderingDoc.make_id(candidate_id, fingerprint, version)
         store.connect()
         if store.query_one({store.key: ordering_id}, properties=[store.key]) is not None:

@@ -93,6 +93,17 @@ class MagneticCalculator(Calculator):
         """Elements the model saw with moments during training."""
         return self.model.magnetic_domain
 
+    def magnetic_domain_of(self, atoms: Atoms) -> tuple[str, ...]:
+        """Elements of ``atoms`` inside the magnetic domain in their environment here (every atom of
+        the element must be; see :meth:`MagneticPotential.in_magnetic_domain`)."""
+        graph = graph_from_atoms(atoms, self.model.cutoff, np.zeros((len(atoms), 3)), dtype=self.model.dtype)
+        inside = self.model.in_magnetic_domain(graph)
+        symbols = np.array(atoms.get_chemical_symbols())
+        if inside is None:
+            return tuple(sorted(set(symbols)))
+        inside = inside.cpu().numpy()
+        return tuple(sorted(e for e in set(symbols) if inside[symbols == e].all() and e in self.model.magnetic_domain))
+
     def _graph_of(self, atoms: Atoms, moments: np.ndarray, reuse: bool) -> MagneticGraph:
         if reuse and self._graph is not None and self._graph.num_atoms == len(atoms):
             return self._graph.with_moments(moments)

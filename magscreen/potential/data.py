@@ -58,6 +58,10 @@ class Frame:
         Stress (eV/Angstrom^3, ASE sign convention: positive under tension), shape (3, 3), or None.
     source
         Where the frame came from, ``<file>#<frame index>``, for error messages.
+    energy_group
+        Energies compare only within this group (e.g. one compound computed with another DFT code):
+        training fits the group its own energy offset. None: absolute energies, compared through
+        per-element reference energies.
     """
 
     numbers: np.ndarray
@@ -70,6 +74,7 @@ class Frame:
     magnetic_forces: np.ndarray | None = None
     stress: np.ndarray | None = None
     source: str = ""
+    energy_group: str | None = None
 
     @property
     def n_atoms(self) -> int:
@@ -273,7 +278,8 @@ def read_extxyz(path: str | Path, *, moments_key: str = "magmoms") -> list[Frame
     path
         Extended XYZ file. Per-atom ``magmoms`` ((N,) along z, or (N, 3), mu_B) are required;
         ``magnetic_forces`` (N, 3) eV/mu_B, ``forces`` (N, 3) eV/Angstrom, ``energy`` (eV) and
-        ``stress`` (Voigt 6 or 3x3, eV/Angstrom^3) are labels read where present.
+        ``stress`` (Voigt 6 or 3x3, eV/Angstrom^3) are labels read where present; an
+        ``energy_group`` info key marks energies that compare only within their group.
     moments_key
         Name of the per-atom moment column.
 
@@ -343,6 +349,7 @@ def read_extxyz(path: str | Path, *, moments_key: str = "magmoms") -> list[Frame
                 pbc=atoms.pbc.copy(),
                 moments=moments,
                 source=where,
+                energy_group=None if "energy_group" not in atoms.info else str(atoms.info["energy_group"]),
                 **labels,
             )
         )

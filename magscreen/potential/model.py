@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import sevenn._keys as KEY
 import torch
-from ase.data import chemical_symbols
+from ase.data import atomic_numbers, chemical_symbols
 from torch import nn
 
 from magscreen.errors import InputError, ModelDomainError
@@ -55,7 +55,7 @@ __all__ = ["BackboneCache", "MagneticPotential", "DEFAULT_SPECIES"]
 DEFAULT_SPECIES: tuple[str, ...] = tuple(chemical_symbols[1:84])
 """Elements of the small random model: hydrogen to bismuth."""
 
-CHECKPOINT_FORMAT = "magscreen-magnetic-potential"
+CHECKPOINT_FORMAT = "magscreen-magnetic-potential-2"  # 2: length slope of exchange and pair terms
 CHECKPOINT_VERSION = 1
 
 
@@ -131,6 +131,7 @@ class MagneticPotential(nn.Module):
                 self.backbone.feature_dim, self.backbone.cutoff, self.soc, self.hyper
             )
         self.magnetic_domain: tuple[str, ...] = ()
+        self.magnetic_environments: dict[str, list[list[str]]] = {}
 
     @classmethod
     def from_sevennet(
@@ -285,7 +286,7 @@ class MagneticPotential(nn.Module):
             backbone_energy = self._per_frame(atomic_backbone, graph)
         else:
             features, backbone_energy = cache.features, cache.energy
-        magnetic_energy = self._per_frame(self.magnetic(features, graph.edge_index, edge_vec, moments), graph)
+        magnetic_energy = self._per_frame(self.atomic_magnetic_energy(features, graph, edge_vec, moments), graph)
         energy = backbone_energy + magnetic_energy
         out = {"energy": energy, "magnetic_energy": magnetic_energy}
         inputs = {"forces": positions, "stress": strain, "magnetic_forces": moments}
@@ -309,6 +310,58 @@ class MagneticPotential(nn.Module):
             if "stress" in out:
                 out["stress"] = out["stress"] + cache.stress
         return out
+
+    def atomic_magnetic_energy(
+        self, features: torch.Tensor, graph: MagneticGraph, edge_vec: torch.Tensor, moments: torch.Tensor
+    ) -> torch.Tensor:
+        """Magnetic energy per atom (eV), shape (..., N); moments (..., N, 3) in mu_B.
+
+        Moments on atoms outside the magnetic domain (:meth:`in_magnetic_domain`) are ignored: their
+        magnetic energy and magnetic forces are zero and the energy is the backbone's, instead of an
+        extrapolation of the magnetic blocks to chemistry they never learned.
+        """
+        inside = self.in_magnetic_domain(graph)
+        if inside is not None:
+            moments = moments * inside.to(moments.dtype).unsqueeze(-1)
+        return self.magnetic(features, graph.edge_index, edge_vec, moments)
+
+    def in_magnetic_domain(self, graph: MagneticGraph) -> torch.Tensor | None:
+        """Per atom, whether the model was trained with moments on its element in its environment.
+
+        The environment is the set of elements within the cutoff: NiO training frames put Ni among
+        {Ni, O}, so Ni in NiF2 or in the metal is outside. None when the model records no domain
+        (an untrained model: every atom counts). An atom whose environment changes as a new
+        element enters its cutoff sphere changes domain there, and its energy jumps.
+        """
+        if not self.magnetic_domain:
+            return None
+        numbers = graph.numbers
+        present = torch.zeros(len(numbers), 119, dtype=torch.bool, device=numbers.device)
+        present[graph.edge_index[0], numbers[graph.edge_index[1]]] = True
+        inside = torch.zeros(len(numbers), dtype=torch.bool, device=numbers.device)
+        for element in self.magnetic_domain:
+            is_element = numbers == atomic_numbers[element]
+            environments = self.magnetic_environments.get(element)
+            if environments is None:
+                inside |= is_element
+                continue
+            for environment in environments:
+                expected = torch.zeros(119, dtype=torch.bool, device=numbers.device)
+                expected[[atomic_numbers[e] for e in environment]] = True
+                inside |= is_element & (present == expected).all(-1)
+        return inside
+
+    def record_magnetic_domain(self, graphs: list[MagneticGraph], moments: list[np.ndarray]) -> None:
+        """Set the domain from training structures: elements carrying moments and their environments."""
+        environments: dict[str, set[tuple[str, ...]]] = {}
+        for graph, frame_moments in zip(graphs, moments, strict=True):
+            numbers = graph.numbers.cpu().numpy()
+            centre, neighbour = graph.edge_index.cpu().numpy()
+            for atom in np.flatnonzero(np.linalg.norm(frame_moments, axis=1) > 0):
+                around = tuple(sorted({chemical_symbols[z] for z in numbers[neighbour[centre == atom]]}))
+                environments.setdefault(chemical_symbols[numbers[atom]], set()).add(around)
+        self.magnetic_domain = tuple(sorted(environments))
+        self.magnetic_environments = {e: [list(env) for env in sorted(envs)] for e, envs in environments.items()}
 
     def backbone_cache(self, graph: MagneticGraph) -> BackboneCache:
         """Backbone node features, energy, forces and stress of ``graph``, detached (frozen backbone)."""
@@ -379,7 +432,7 @@ class MagneticPotential(nn.Module):
         energies, magnetic_forces, forces = [], [], []
         for start in range(0, moments.shape[0], chunk_size):
             block = moments[start : start + chunk_size].detach().requires_grad_(True)
-            energy = backbone_energy + self.magnetic(features, graph.edge_index, edge_vec, block).sum(-1)
+            energy = backbone_energy + self.atomic_magnetic_energy(features, graph, edge_vec, block).sum(-1)
             (grad_m,) = torch.autograd.grad(energy.sum(), [block], retain_graph=compute_forces)
             magnetic_forces.append(-grad_m.detach())
             energies.append(energy.detach())
@@ -414,6 +467,7 @@ class MagneticPotential(nn.Module):
                 "hyperparameters": self.hyperparameters(),
                 "species": list(self.species),
                 "magnetic_domain": list(self.magnetic_domain),
+                "magnetic_environments": self.magnetic_environments,
                 "model_version": self.model_version,
                 "dtype": str(self.dtype).removeprefix("torch."),
                 "state_dict": {k: v.detach().cpu() for k, v in self.state_dict().items()},
@@ -444,13 +498,11 @@ class MagneticPotential(nn.Module):
         hyper = payload["hyperparameters"]
         model = cls(
             soc=hyper["soc"],
-            # Checkpoints written before the Heisenberg pair term lack the keys: the old model.
-            magnetic=MagneticHyperparameters(
-                **{"bilinear_exchange": False, "spin_invariants": True, **hyper["magnetic"]}
-            ),
+            magnetic=MagneticHyperparameters(**hyper["magnetic"]),
             backbone_config=hyper["backbone_config"],
             backbone_name=hyper["backbone_name"],
         ).to(getattr(torch, payload.get("dtype", "float32")))
         model.load_state_dict(payload["state_dict"])
         model.magnetic_domain = tuple(payload.get("magnetic_domain", ()))
+        model.magnetic_environments = payload.get("magnetic_environments", {})
         return model.to(map_location)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from magscreen.errors import InputError
@@ -71,7 +72,10 @@ def model_version(calculator: Calculator) -> str:
     return str(version)
 
 
-def magnetic_domain(calculator: Calculator) -> list[str] | None:
-    """Elements the calculator saw with moments in training; None when it has no such limit."""
+def magnetic_domain(calculator: Calculator, atoms: Atoms | None = None) -> list[str] | None:
+    """Elements the calculator saw with moments in training (in their environment in ``atoms``,
+    where the calculator can tell); None when it has no such limit."""
+    if atoms is not None and hasattr(calculator, "magnetic_domain_of"):
+        return sorted(calculator.magnetic_domain_of(atoms))
     domain = getattr(calculator, "magnetic_domain", None)
     return None if domain is None else sorted(domain)

@@ -59,6 +59,12 @@ class LossWeights(_Section):
     forces: float = Field(1.0, ge=0, description="Forces.")
     magnetic_forces: float = Field(1.0, ge=0, description="Magnetic forces on atoms that carry a moment.")
     stress: float = Field(1.0, ge=0, description="Stress.")
+    energy_groups: float = Field(
+        1.0,
+        ge=0,
+        description="Weight of the energy error of frames with an energy group (e.g. ordering ladders "
+        "from another code), relative to ``energy``.",
+    )
     magnetic_forces_longitudinal: float = Field(
         1.0,
         ge=0,
@@ -83,9 +89,37 @@ class StageConfig(_Section):
     )
     losses: list[LabelName] = Field(
         default_factory=lambda: ["energy", "magnetic_forces"],
-        description="Loss terms of this stage (a frozen backbone allows energy and magnetic_forces only).",
+        description="Loss terms of this stage (a frozen backbone with Adam allows energy and magnetic_forces "
+        "only; a least-squares stage also forces).",
     )
     batch_size: int = Field(4, ge=1, description="Frames per optimiser step.")
+    optimizer: Literal["adam", "least_squares"] = Field(
+        "adam",
+        description="'adam': gradient steps on every magnetic weight; 'least_squares': one exact solve "
+        "for the output layers of the magnetic heads (frozen backbone, one epoch), with the reference "
+        "energies and energy-group offsets.",
+    )
+    ridge: float = Field(
+        1e-8, ge=0, description="Tikhonov damping of a least-squares stage (design columns scaled to unit norm)."
+    )
+    stress_prior: float = Field(
+        0.0,
+        ge=0,
+        description="Least-squares stage: weight of the magnetic blocks' stress (target 0, per atom per "
+        "unit strain) relative to the energy term; fixes the volume dependence that frames of one "
+        "lattice leave free.",
+    )
+    rattle_prior: float = Field(
+        0.0,
+        ge=0,
+        description="Least-squares stage: weight of the magnetic blocks' forces (target 0) on a rattled copy "
+        "of each frame, relative to the force term; fixes the curvature in the positions that frames "
+        "whose atoms barely move leave free.",
+    )
+    rattle_sigma: float = Field(0.05, gt=0, description="Displacements of the rattled copies (Angstrom).")
+    force_probes: int = Field(
+        2, ge=1, description="Random projections of each frame's forces in a least-squares stage with a force loss."
+    )
     lr_decay: float = Field(
         1.0, gt=0, le=1, description="Learning rate multiplied by this after every epoch of the stage."
     )
@@ -127,12 +161,19 @@ def load_train_config(path: str | Path) -> TrainConfig:
     config = load_yaml_model(path, TrainConfig, "a training config in YAML")
     for index, stage in enumerate(config.stages):
         extra = set(stage.losses) - {"energy", "magnetic_forces"}
-        if stage.backbone == "frozen" and extra:
+        if stage.optimizer == "least_squares" and (stage.backbone != "frozen" or stage.epochs != 1):
+            raise InputError(
+                f"backbone {stage.backbone!r}, epochs {stage.epochs}",
+                source=path,
+                field=f"stages.{index}",
+                expected="backbone 'frozen' and epochs 1 for optimizer 'least_squares'",
+            )
+        if stage.backbone == "frozen" and stage.optimizer == "adam" and extra:
             raise InputError(
                 f"losses {sorted(extra)} need position derivatives through the backbone",
                 source=path,
                 field=f"stages.{index}.losses",
-                expected="energy and magnetic_forces with a frozen backbone",
+                expected="energy and magnetic_forces with a frozen backbone and optimizer 'adam'",
             )
     base = path.parent.resolve()
     config.output = _resolve(config.output, base)

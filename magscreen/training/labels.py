@@ -26,6 +26,9 @@ class LabelBatch:
         Atoms per frame, shape (B,).
     energy, energy_mask
         Total energies (eV), shape (B,).
+    energy_weight
+        Weight of each frame's energy error, shape (B,): ``energy_group_weight`` for frames with an
+        energy group, 1 otherwise.
     forces, forces_mask
         Forces (eV/Angstrom), shape (N, 3); mask per atom (N,).
     magnetic_forces, magnetic_forces_mask
@@ -41,6 +44,7 @@ class LabelBatch:
     n_atoms: torch.Tensor
     energy: torch.Tensor
     energy_mask: torch.Tensor
+    energy_weight: torch.Tensor
     forces: torch.Tensor
     forces_mask: torch.Tensor
     magnetic_forces: torch.Tensor
@@ -50,7 +54,9 @@ class LabelBatch:
     moment_directions: torch.Tensor
 
 
-def collate_labels(frames: Sequence[Frame], dtype: torch.dtype = torch.float64) -> LabelBatch:
+def collate_labels(
+    frames: Sequence[Frame], dtype: torch.dtype = torch.float64, energy_group_weight: float = 1.0
+) -> LabelBatch:
     """Stack the labels of ``frames`` (NaN and mask False where a frame lacks a label)."""
 
     def per_atom(name: str, extra_mask=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,6 +80,9 @@ def collate_labels(frames: Sequence[Frame], dtype: torch.dtype = torch.float64) 
         n_atoms=torch.tensor([f.n_atoms for f in frames], dtype=dtype),
         energy=torch.tensor([np.nan if f.energy is None else f.energy for f in frames], dtype=dtype),
         energy_mask=torch.tensor([f.energy is not None for f in frames]),
+        energy_weight=torch.tensor(
+            [1.0 if f.energy_group is None else energy_group_weight for f in frames], dtype=dtype
+        ),
         forces=forces,
         forces_mask=forces_mask,
         magnetic_forces=magnetic,
@@ -117,7 +126,7 @@ def squared_errors(
         target = getattr(labels, name)
         prediction = predictions[name]
         if name == "energy":
-            error = ((prediction - target) / labels.n_atoms)[mask]
+            error = ((prediction - target) / labels.n_atoms * labels.energy_weight.sqrt())[mask]
         else:
             error = (prediction - target)[mask]
         squared = (error**2).sum()

@@ -40,6 +40,7 @@ from magscreen.training.evaluation import predict_frames
 from magscreen.training.labels import LabelBatch, collate_labels, masked_loss, squared_errors
 from magscreen.training.metrics import errors
 from magscreen.training.plots import plot_learning_curve
+from magscreen.training.readout import fit_readout
 
 STATE_FORMAT = "magscreen-training-state"
 SCORE_TERMS = ("energy", "magnetic_forces")
@@ -128,12 +129,13 @@ def fit_reference_energies(frames: Sequence[Frame], predicted: np.ndarray) -> tu
 def label_variances(frames: Sequence[Frame]) -> dict[str, float]:
     """Scale of each label type over ``frames``, for the dimensionless loss.
 
-    Energy: variance of E/N after removing per-element reference energies (least squares);
+    Energy: variance of E/N after removing per-element reference energies (least squares), over
+    frames without an energy group (a group's absolute energies mean nothing here);
     forces, magnetic forces (atoms with a moment), stress: mean square of the components.
     Labels no frame carries (or that are all zero) get 1.
     """
     out = {name: 1.0 for name in ("energy", "forces", "magnetic_forces", "stress")}
-    energy_frames = [f for f in frames if f.energy is not None]
+    energy_frames = [f for f in frames if f.energy is not None and f.energy_group is None]
     if len(energy_frames) > 1:
         elements = sorted({chemical_symbols[z] for f in energy_frames for z in f.numbers})
         counts = composition_matrix(energy_frames, elements)
@@ -216,6 +218,14 @@ class Trainer:
                 len(self.train_frames), data.max_train_frames, replace=False
             )
             self.train_frames = [self.train_frames[k] for k in sorted(chosen)]
+        grouped = next((f for f in self.validation_frames if f.energy_group is not None), None)
+        if grouped is not None:
+            raise InputError(
+                f"frame {grouped.source} has energy group {grouped.energy_group!r}",
+                source=source,
+                field="data.validation",
+                expected="frames with absolute energies (energy groups are for training only)",
+            )
         if data.zero_moments:
             self.train_frames = without_moments(self.train_frames)
             self.validation_frames = without_moments(self.validation_frames)
@@ -224,12 +234,10 @@ class Trainer:
         check_elements(
             self.train_frames + self.validation_frames, self.model.species, model=self.model.backbone_name
         )
-        self.model.magnetic_domain = tuple(
-            sorted(set().union(*(f.magnetic_elements for f in self.train_frames)))
-        )
         self._trainable_backbone = [p for p in self.model.backbone_parameters() if p.requires_grad]
         self._frames_by_source = {f.source: f for f in self.train_frames + self.validation_frames}
         self.train_graphs = [self._graph(f) for f in self.train_frames]
+        self.model.record_magnetic_domain(self.train_graphs, [f.moments for f in self.train_frames])
         self.validation_graphs = [self._graph(f) for f in self.validation_frames]
         self.variances = label_variances(self.train_frames)
         self.ema = ExponentialMovingAverage(self.model, config.ema_decay)
@@ -277,23 +285,77 @@ class Trainer:
     def refit_references(self) -> None:
         """Shift the backbone's per-element energies by the least-squares residual on the training set.
 
-        Cached backbone energies are shifted by the same amounts, so caches stay valid.
+        Frames with an energy group are left out of that fit; each group gets the mean residual per
+        atom as its offset. Cached backbone energies are shifted by the same amounts, so caches stay valid.
         """
         if self.config.stages[0].backbone == "frozen":
             self._caches_for("train")
+        absolute = [k for k, f in enumerate(self.train_frames) if f.energy_group is None]
         shifts, rank = fit_reference_energies(
-            self.train_frames, self._energies(self.train_frames, self.train_graphs)
+            [self.train_frames[k] for k in absolute],
+            self._energies([self.train_frames[k] for k in absolute], [self.train_graphs[k] for k in absolute]),
         )
+        self.references = {"shifts_eV_per_atom": {}, "composition_rank": rank, "elements": len(shifts),
+                           "group_offsets_eV_per_atom": {}}
+        self._shift_references(shifts)
+        grouped = [k for k, f in enumerate(self.train_frames) if f.energy_group is not None and f.energy is not None]
+        energies = self._energies([self.train_frames[k] for k in grouped], [self.train_graphs[k] for k in grouped])
+        residuals: dict[str, list[float]] = {}
+        for k, energy in zip(grouped, energies, strict=True):
+            frame = self.train_frames[k]
+            residuals.setdefault(frame.energy_group, []).append((frame.energy - energy) / frame.n_atoms)
+        self._offset_groups({group: float(np.mean(values)) for group, values in residuals.items()})
+        self.ema = ExponentialMovingAverage(self.model, self.config.ema_decay)
+
+    def _shift_references(self, shifts: dict[str, float]) -> None:
+        """Add ``shifts`` (eV/atom) to the backbone's element energies and to the cached energies."""
         rescale = self.model.backbone.layers["rescale_atomic_energy"]
         with torch.no_grad():
             for element, shift in shifts.items():
                 rescale.shift[int(self.model.backbone.species_index[atomic_numbers[element]])] += shift
         for key, cache in self._caches.items():
-            frame = self._frames_by_source[key]
-            offset = sum(shifts.get(chemical_symbols[z], 0.0) for z in frame.numbers)
+            offset = sum(shifts.get(chemical_symbols[z], 0.0) for z in self._frames_by_source[key].numbers)
             self._caches[key] = replace(cache, energy=cache.energy + offset)
+        total = self.references["shifts_eV_per_atom"]
+        for element, shift in shifts.items():
+            total[element] = total.get(element, 0.0) + shift
+
+    def _offset_groups(self, offsets: dict[str, float], record: bool = True) -> None:
+        """Subtract each energy group's offset (eV/atom) from its training labels."""
+        self.train_frames = [
+            f if f.energy_group not in offsets else replace(f, energy=f.energy - offsets[f.energy_group] * f.n_atoms)
+            for f in self.train_frames
+        ]
+        if record:
+            total = self.references["group_offsets_eV_per_atom"]
+            for group, offset in offsets.items():
+                total[group] = total.get(group, 0.0) + offset
+
+    def solve_readout(self, stage: StageConfig) -> None:
+        """Least-squares stage: solve the magnetic heads' output layers, references and group offsets."""
+        fit = fit_readout(
+            self.model,
+            self.train_frames,
+            self.train_graphs,
+            self._caches_for("train"),
+            weights={name: getattr(self.config.loss, name) for name in stage.losses},
+            variances=self.variances,
+            longitudinal_weight=self.config.loss.magnetic_forces_longitudinal,
+            energy_group_weight=self.config.loss.energy_groups,
+            ridge=stage.ridge,
+            stress_prior=stage.stress_prior,
+            rattle_prior=stage.rattle_prior,
+            rattle_sigma=stage.rattle_sigma,
+            force_probes=stage.force_probes,
+            seed=self.config.seed,
+            progress=self.progress,
+        )
+        self._shift_references(fit.reference_shifts)
+        self._offset_groups(fit.group_offsets)
         self.ema = ExponentialMovingAverage(self.model, self.config.ema_decay)
-        self.references = {"shifts_eV_per_atom": shifts, "composition_rank": rank, "elements": len(shifts)}
+        if self.progress:
+            tqdm.write(f"{stage.name}: solved {fit.parameters} readout weights on {fit.rows} labels "
+                       f"({fit.seconds:.0f} s)")
 
     # ------------------------------------------------------------------ state
 
@@ -348,6 +410,7 @@ class Trainer:
         self.best_score = state["best_score"]
         self.references = state["references"]
         torch.set_rng_state(state["torch_rng"])
+        self._offset_groups(self.references.get("group_offsets_eV_per_atom", {}), record=False)
         shifts = self.references.get("shifts_eV_per_atom", {})
         for key, cache in self._caches.items():  # caches given or stored are from before the refit
             offset = sum(shifts.get(chemical_symbols[z], 0.0) for z in self._frames_by_source[key].numbers)
@@ -445,7 +508,7 @@ class Trainer:
         for start in range(0, len(frames), 8):
             indices = list(range(start, min(start + 8, len(frames))))
             prediction = self._predict(indices, "validation", None, training=False)
-            labels = collate_labels([frames[k] for k in indices], self.dtype)
+            labels = collate_labels([frames[k] for k in indices], self.dtype, self.config.loss.energy_groups)
             terms = squared_errors(
                 prediction, labels, SCORE_TERMS, self.config.loss.magnetic_forces_longitudinal
             )
@@ -493,7 +556,7 @@ class Trainer:
         )
         for batch in bar:
             frames = [self.train_frames[k] for k in batch]
-            labels: LabelBatch = collate_labels(frames, self.dtype)
+            labels: LabelBatch = collate_labels(frames, self.dtype, self.config.loss.energy_groups)
             prediction = self._predict(list(batch), "train", stage, training=True)
             loss, mse = masked_loss(prediction, labels, weights, self.variances, longitudinal)
             if not torch.isfinite(loss):
@@ -528,9 +591,13 @@ class Trainer:
             first = start_epoch if stage_index == start_stage else 0
             for epoch in range(first, stage.epochs):
                 tic = time.perf_counter()
-                optimizer = self._optimizer(stage, epoch)
-                record = self._epoch(stage_index, epoch, optimizer)
-                self._optimizer_state = optimizer.state_dict()
+                if stage.optimizer == "least_squares":
+                    self.solve_readout(stage)
+                    record = {"train_loss": float("nan")}
+                else:
+                    optimizer = self._optimizer(stage, epoch)
+                    record = self._epoch(stage_index, epoch, optimizer)
+                    self._optimizer_state = optimizer.state_dict()
                 if stage.backbone == "trainable":
                     self._caches.clear()  # backbone features changed
                 self.ema.swap(self.model)

@@ -149,3 +149,31 @@ def test_finished_run_extends_with_appended_stage_but_refuses_changed_one(tmp_pa
         InputError, match=r"last\.pt: config: the run folder holds a run with a different config"
     ):
         Trainer(load_train_config(changed), progress=False).run()
+
+
+READOUT = {
+    "name": "readout",
+    "epochs": 1,
+    "lr": 0.003,
+    "backbone": "frozen",
+    "optimizer": "least_squares",
+    "losses": ["energy", "forces", "magnetic_forces"],
+}
+
+
+def test_least_squares_stage_lowers_the_training_loss_through_cli(tmp_path, deepmd_folder):
+    """After an Adam stage, one exact solve for the readout cannot raise the loss it minimises."""
+    # the score's terms (energy, magnetic forces) and nothing else, so the solve minimises the score
+    path = _config(tmp_path, deepmd_folder, "readout", [FROZEN, {**READOUT, "losses": ["energy", "magnetic_forces"]}])
+    result = CliRunner().invoke(app, ["train", str(path), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    history = json.loads((tmp_path / "runs" / "readout" / "history.json").read_text())
+    assert [r["stage"] for r in history] == ["frozen", "frozen", "readout"]
+    # train = validation here: the solve minimises the validation score's terms as well
+    assert history[-1]["validation_score"] <= history[-2]["validation_score"] + 1e-9
+
+
+def test_least_squares_stage_needs_a_frozen_backbone_and_one_epoch(tmp_path, deepmd_folder):
+    path = _config(tmp_path, deepmd_folder, "bad_ls", [{**READOUT, "backbone": "trainable"}])
+    with pytest.raises(InputError, match=r"bad_ls\.yaml: stages\.0: .*least_squares"):
+        load_train_config(path)

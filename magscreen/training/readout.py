@@ -1,0 +1,286 @@
+"""Least-squares fit of the magnetic heads' output layers (the readout) on a frozen backbone.
+
+With the backbone frozen, the magnetic energy is linear in the weights and biases of the last layer
+of every magnetic head (:meth:`MagneticEnergy.output_layers`), and so are the magnetic forces
+-dE/dm. The loss the optimiser minimises is then a quadratic in those weights, and its minimum is
+one linear least-squares solve. Gradient descent finds it poorly: constrained-moment NiO needs
+exchange couplings of ~0.1 eV per pair whose length dependence nearly cancels an on-site term of
+~0.3 eV/mu_B, a narrow valley that Adam crawls along (magnetic-force MAE stuck near 7 meV/mu_B,
+where the solve reaches 0.5 meV/mu_B on held-out frames).
+
+The solve minimises the same loss as the optimiser: energy per atom, forces (through random
+projections, each a double backward pass through the backbone) and magnetic forces on atoms that
+carry a moment, each divided by its label variance and by its number of entries, the field
+along the moment weighted by ``magnetic_forces_longitudinal``. Per-element reference energies
+(frames without an energy group) and one energy offset per atom per energy group (frames whose
+energies only compare within their group, e.g. from another DFT code) are fitted jointly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from ase.data import chemical_symbols
+from tqdm.auto import tqdm
+
+from magscreen.potential.data import Frame
+from magscreen.potential.graph import MagneticGraph, build_graph
+from magscreen.potential.model import BackboneCache, MagneticPotential
+
+__all__ = ["ReadoutFit", "fit_readout", "readout_parameters"]
+
+
+@dataclass(frozen=True)
+class ReadoutFit:
+    """Outcome of one least-squares solve.
+
+    Attributes
+    ----------
+    reference_shifts
+        Element -> change of its reference energy (eV/atom), from frames without an energy group.
+    group_offsets
+        Energy group -> energy offset (eV/atom) to add to the model to match the group's labels.
+    parameters
+        Number of readout weights solved for.
+    rows
+        Number of labelled values in the solve.
+    seconds
+        Wall time of the design matrix and the solve.
+    """
+
+    reference_shifts: dict[str, float]
+    group_offsets: dict[str, float]
+    parameters: int
+    rows: int
+    seconds: float
+
+
+def readout_parameters(model: MagneticPotential) -> list[torch.nn.Parameter]:
+    """Weights and biases of the last layer of every magnetic head, in a fixed order."""
+    return [p for layer in model.magnetic.output_layers() for p in (layer.weight, layer.bias)]
+
+
+def _jacobian(rows: torch.Tensor, params: list[torch.nn.Parameter], batched: bool) -> np.ndarray:
+    """d rows / d params, shape (len(rows), P); ``batched`` vectorises over rows (cheap graphs only)."""
+    if batched:
+        eye = torch.eye(len(rows), dtype=rows.dtype)
+        grads = [torch.autograd.grad(rows, params, grad_outputs=eye, is_grads_batched=True, allow_unused=True)]
+        shape = len(rows)
+    else:  # one backward pass per row: vmap falls back to slow loops inside the backbone
+        grads = [torch.autograd.grad(row, params, retain_graph=True, allow_unused=True) for row in rows]
+        shape = 1
+    blocks = [
+        torch.cat(
+            [torch.zeros(shape, p.numel(), dtype=rows.dtype) if g is None else g.reshape(shape, -1)
+             for g, p in zip(row_grads, params, strict=True)],
+            dim=1,
+        )
+        for row_grads in grads
+    ]
+    return torch.cat(blocks).detach().double().numpy()
+
+
+def _design(
+    model: MagneticPotential,
+    frame: Frame,
+    graph: MagneticGraph,
+    cache: BackboneCache,
+    want_h: bool,
+    force_probes: np.ndarray | None,
+    stress_probe: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Jacobians of the magnetic energy (P,), of H on moment-carrying atoms (3M, P) and of the
+    probed forces ``z_k . F`` (K, P) with respect to the readout weights.
+
+    With ``stress_probe`` (3, 3) the last row is that projection of the magnetic stress times the
+    volume per atom (eV per atom per unit strain). Energy and H come from the cached backbone
+    features. Forces and stress need the backbone's position
+    derivatives (its features move with the atoms), so a frame with ``force_probes`` (K, N, 3) is
+    evaluated again without the cache: K double backward passes through the backbone instead of 3N.
+    """
+    params = readout_parameters(model)
+    output = model(graph, cache=cache, compute_forces=False, compute_magnetic_forces=want_h, create_graph=want_h)
+    rows = [output["magnetic_energy"].reshape(1)]
+    if want_h:
+        carrying = torch.as_tensor(np.linalg.norm(frame.moments, axis=1) > 0)
+        rows.append(output["magnetic_forces"][carrying].reshape(-1))
+    jacobian = _jacobian(torch.cat(rows), params, batched=True)
+    d_forces = None
+    if force_probes is not None or stress_probe is not None:
+        output = model(
+            graph,
+            compute_forces=force_probes is not None,
+            compute_stress=stress_probe is not None,
+            compute_magnetic_forces=False,
+            create_graph=True,
+        )
+        rows = []
+        if force_probes is not None:
+            rows.append((torch.as_tensor(force_probes, dtype=output["forces"].dtype) * output["forces"]).sum((-2, -1)))
+        if stress_probe is not None:
+            volume = float(graph.volume()[0])
+            stress = output["stress"][0]  # its readout derivative is the magnetic blocks' alone
+            rows.append((torch.as_tensor(stress_probe, dtype=stress.dtype) * stress).sum().reshape(1) * volume / frame.n_atoms)
+        d_forces = _jacobian(torch.cat(rows), params, batched=False)
+    return jacobian[0], (jacobian[1:] if want_h else None), d_forces
+
+
+def fit_readout(
+    model: MagneticPotential,
+    frames: Sequence[Frame],
+    graphs: Sequence[MagneticGraph],
+    caches: Sequence[BackboneCache],
+    *,
+    weights: dict[str, float],
+    variances: dict[str, float],
+    longitudinal_weight: float = 1.0,
+    energy_group_weight: float = 1.0,
+    ridge: float = 1e-8,
+    stress_prior: float = 0.0,
+    rattle_prior: float = 0.0,
+    rattle_sigma: float = 0.05,
+    force_probes: int = 2,
+    seed: int = 0,
+    progress: bool = True,
+) -> ReadoutFit:
+    """Set the readout weights of ``model`` to the least-squares minimum of the loss; in place.
+
+    Parameters
+    ----------
+    model
+        Model whose frozen-backbone outputs are ``caches`` (the readout weights are overwritten).
+    frames, graphs, caches
+        Training frames, their graphs and backbone outputs (energies after the reference refit).
+    weights
+        Loss weight per term; the terms used are the keys ('energy', 'magnetic_forces').
+    variances
+        Label variance per term (its units squared).
+    longitudinal_weight
+        Weight of the magnetic-force error along the moment.
+    energy_group_weight
+        Weight of the energy error of frames with an energy group, relative to the others.
+    stress_prior
+        Weight of the magnetic blocks' stress (target 0; one random symmetric projection per frame,
+        in energy per atom per unit strain) relative to the energy term. Without strained or
+        stress-labelled frames nothing else fixes how the magnetic energy changes with volume.
+    rattle_prior
+        Weight of the magnetic blocks' forces (target 0) on a copy of each frame with its atoms
+        displaced by ``rattle_sigma`` (Angstrom), relative to the force term. Frames whose atoms
+        barely move say nothing about the curvature of the magnetic energy in the positions; without
+        this the solve can add forces of the size of the backbone's own on a 0.02 Angstrom rattle.
+    rattle_sigma
+        Standard deviation of the displacements (Angstrom).
+    force_probes
+        Random projections z_k . F of each frame's forces entering the solve when 'forces' is a term
+        (an unbiased sketch of the force residual: E|Z^T e|^2 = |e|^2 for z with unit variance).
+    seed
+        Seed of the force probes.
+    ridge
+        Tikhonov regularisation of the readout weights, each column of the design scaled to unit norm.
+    progress
+        Show a progress bar over frames.
+
+    Returns
+    -------
+    ReadoutFit
+        Reference shifts and group offsets the caller applies to its energies.
+    """
+    tic = time.perf_counter()
+    use_energy = "energy" in weights and any(f.energy is not None for f in frames)
+    use_h = "magnetic_forces" in weights and any(f.magnetic_forces is not None for f in frames)
+    use_forces = "forces" in weights and any(f.forces is not None for f in frames)
+    n_forces = sum(f.forces is not None for f in frames) * force_probes
+    rng = np.random.default_rng(seed)
+    ungrouped = sorted(
+        {chemical_symbols[z] for f in frames if f.energy is not None and f.energy_group is None for z in f.numbers}
+    )
+    groups = sorted({f.energy_group for f in frames if f.energy is not None and f.energy_group is not None})
+    n_energy = sum(f.energy is not None for f in frames)
+    n_h = sum(
+        3 * int((np.linalg.norm(f.moments, axis=1) > 0).sum()) for f in frames if f.magnetic_forces is not None
+    )
+    blocks, targets = [], []
+    bar = tqdm(list(zip(frames, graphs, caches, strict=True)), desc="readout design", disable=not progress, leave=False)
+    for frame, graph, cache in bar:
+        want_h = use_h and frame.magnetic_forces is not None
+        probes = None
+        if use_forces and frame.forces is not None:
+            probes = rng.choice([-1.0, 1.0], size=(force_probes, frame.n_atoms, 3))
+        strain_probe = None
+        if stress_prior > 0:
+            strain_probe = rng.normal(size=(3, 3))
+            strain_probe = (strain_probe + strain_probe.T) / 2
+        d_energy, d_h, d_derivatives = _design(model, frame, graph, cache, want_h, probes, strain_probe)
+        d_forces = d_derivatives[: len(probes)] if probes is not None else None
+        backbone_energy = float(cache.energy[0])
+        if use_energy and frame.energy is not None:
+            relative = 1.0 if frame.energy_group is None else energy_group_weight
+            scale = np.sqrt(relative * weights["energy"] / (variances["energy"] * n_energy)) / frame.n_atoms
+            offsets = np.zeros(len(ungrouped) + len(groups))
+            if frame.energy_group is None:
+                for z in frame.numbers:
+                    offsets[ungrouped.index(chemical_symbols[z])] += 1.0
+            else:
+                offsets[len(ungrouped) + groups.index(frame.energy_group)] = frame.n_atoms
+            blocks.append(scale * np.concatenate([d_energy, offsets])[None])
+            targets.append(scale * np.atleast_1d(frame.energy - backbone_energy))
+        if rattle_prior > 0:
+            rattled = frame.positions + rng.normal(scale=rattle_sigma, size=frame.positions.shape)
+            rattled_graph = build_graph(frame.numbers, rattled, frame.cell, frame.pbc, frame.moments,
+                                        cutoff=model.cutoff, dtype=graph.positions.dtype)
+            rattle_probes = rng.choice([-1.0, 1.0], size=(force_probes, frame.n_atoms, 3))
+            _, _, d_rattled = _design(model, frame, rattled_graph, cache, False, rattle_probes)
+            scale = np.sqrt(rattle_prior * weights.get("forces", 1.0)
+                            / (variances["forces"] * force_probes * len(frames) * 3 * frame.n_atoms))
+            blocks.append(scale * np.concatenate([d_rattled, np.zeros((len(d_rattled), len(ungrouped) + len(groups)))], axis=1))
+            targets.append(np.zeros(len(d_rattled)))
+        if want_h:
+            carrying = np.linalg.norm(frame.moments, axis=1) > 0
+            directions = frame.moments[carrying] / np.linalg.norm(frame.moments[carrying], axis=1, keepdims=True)
+            # e -> e - (1 - sqrt(w)) (e.u) u weights the squared error along u by w
+            projector = np.eye(3) - (1.0 - np.sqrt(longitudinal_weight)) * directions[:, :, None] * directions[:, None, :]
+            d_h = np.einsum("aij,ajp->aip", projector, d_h.reshape(-1, 3, d_h.shape[1])).reshape(d_h.shape)
+            label = np.einsum("aij,aj->ai", projector, frame.magnetic_forces[carrying]).ravel()
+            scale = np.sqrt(weights["magnetic_forces"] / (variances["magnetic_forces"] * n_h))
+            blocks.append(scale * np.concatenate([d_h, np.zeros((len(d_h), len(ungrouped) + len(groups)))], axis=1))
+            targets.append(scale * label)
+        if strain_probe is not None:
+            scale = np.sqrt(stress_prior * weights.get("energy", 1.0) / (variances["energy"] * len(frames)))
+            blocks.append(scale * np.concatenate([d_derivatives[-1:], np.zeros((1, len(ungrouped) + len(groups)))], axis=1))
+            targets.append(np.zeros(1))
+        if probes is not None:
+            # per-component mean square over 3N components, sketched by the probes
+            scale = np.sqrt(weights["forces"] / (variances["forces"] * n_forces * 3 * frame.n_atoms))
+            label = (probes * (frame.forces - cache.forces.double().numpy())).sum((-2, -1))
+            blocks.append(scale * np.concatenate([d_forces, np.zeros((len(d_forces), len(ungrouped) + len(groups)))], axis=1))
+            targets.append(scale * label)
+    design = np.vstack(blocks)
+    target = np.concatenate(targets)
+    n_readout = design.shape[1] - len(ungrouped) - len(groups)
+    # Columns scaled to unit norm, Tikhonov rows sqrt(ridge) I on the readout columns, SVD solve of
+    # the stacked system (the normal equations would square its condition number).
+    norms = np.linalg.norm(design, axis=0)
+    norms[norms == 0] = 1.0
+    damping = np.sqrt(ridge) * np.eye(design.shape[1])[:n_readout]
+    solution = np.linalg.lstsq(
+        np.vstack([design / norms, damping]), np.concatenate([target, np.zeros(n_readout)]), rcond=None
+    )[0] / norms
+
+    with torch.no_grad():
+        start = 0
+        for p in readout_parameters(model):
+            p.copy_(torch.as_tensor(solution[start : start + p.numel()].reshape(p.shape), dtype=p.dtype))
+            start += p.numel()
+    shifts = solution[n_readout : n_readout + len(ungrouped)]
+    offsets = solution[n_readout + len(ungrouped) :]
+    return ReadoutFit(
+        reference_shifts=dict(zip(ungrouped, map(float, shifts), strict=True)),
+        group_offsets=dict(zip(groups, map(float, offsets), strict=True)),
+        parameters=n_readout,
+        rows=len(target),
+        seconds=time.perf_counter() - tic,
+    )

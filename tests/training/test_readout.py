@@ -1,0 +1,115 @@
+"""Least-squares readout: a Heisenberg toy with known J is recovered; energy groups get their offsets."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from ase.build import bulk
+
+from magscreen.magnetism.heisenberg import HeisenbergCalculator
+from magscreen.potential import MagneticPotential
+from magscreen.potential.data import Frame
+from magscreen.potential.graph import build_graph
+from magscreen.training.readout import fit_readout
+
+J1 = -0.012  # eV per pair, antiferromagnetic nearest neighbours (HeisenbergCalculator: J > 0 is FM)
+LENGTH = 2.0  # mu_B, every moment
+
+
+def heisenberg_frames(n: int, seed: int) -> list[Frame]:
+    """bcc Fe 2x2x2 (16 atoms), random moment directions of one length, Heisenberg labels."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(n):
+        atoms = bulk("Fe", "bcc", a=2.87, cubic=True).repeat(2)
+        atoms.set_initial_magnetic_moments(None)
+        directions = rng.normal(size=(len(atoms), 3))
+        moments = LENGTH * directions / np.linalg.norm(directions, axis=1, keepdims=True)
+        atoms.set_initial_magnetic_moments(moments)
+        atoms.calc = HeisenbergCalculator({1: J1})
+        frames.append(
+            Frame(
+                numbers=atoms.numbers.copy(), positions=atoms.positions.copy(), cell=atoms.cell[:].copy(),
+                pbc=atoms.pbc.copy(), moments=moments, energy=atoms.get_potential_energy(),
+                magnetic_forces=atoms.calc.get_property("magnetic_forces", atoms), source=f"toy#{k}",
+            )
+        )
+    return frames
+
+
+def fit(model: MagneticPotential, frames: list[Frame], weights: dict[str, float], **priors: float):
+    graphs = [build_graph(f.numbers, f.positions, f.cell, f.pbc, f.moments, cutoff=model.cutoff,
+                          dtype=torch.float64) for f in frames]
+    caches = [model.backbone_cache(g) for g in graphs]
+    variances = {"energy": 1e-4, "magnetic_forces": 1e-3, "forces": 1e-3}
+    return fit_readout(model, frames, graphs, caches, weights=weights, variances=variances, progress=False,
+                       **priors)
+
+
+@pytest.fixture
+def model() -> MagneticPotential:
+    return MagneticPotential(soc=False, seed=11, species=("Fe",), cutoff=3.0).double()
+
+
+def test_heisenberg_toy_with_known_j_is_recovered(model):
+    """Fitted on 12 random configurations, the model reproduces unseen ones and the FM - AFM gap."""
+    train, test = heisenberg_frames(12, seed=1), heisenberg_frames(4, seed=2)
+    fit(model, train, {"energy": 1.0, "magnetic_forces": 1.0})
+    label_scale = np.mean([np.abs(f.magnetic_forces).mean() for f in test])
+    for frame in test:
+        assert np.abs(magnetic_forces(model, frame) - frame.magnetic_forces).mean() < 0.01 * label_scale
+    # 8 nearest neighbours per atom: E(FM) - E(B2 AFM) = -8 J1 per atom (each pair once, unit spins)
+    atoms = bulk("Fe", "bcc", a=2.87, cubic=True)
+    energies = []
+    for signs in ([1, 1], [1, -1]):
+        moments = np.outer(signs, [0, 0, LENGTH])
+        graph = build_graph(atoms.numbers, atoms.positions, atoms.cell[:], atoms.pbc, moments,
+                            cutoff=model.cutoff, dtype=torch.float64)
+        energies.append(float(model(graph, compute_forces=False, compute_magnetic_forces=False)["energy"][0].detach()))
+    gap_per_atom = (energies[0] - energies[1]) / 2
+    assert gap_per_atom == pytest.approx(-8 * J1, rel=0.02)
+
+
+def test_energy_group_gets_its_own_offset(model):
+    """Energies shifted by a constant per atom in one group: the fit returns that constant and
+    predicts the same magnetic forces as without the shift."""
+    frames = heisenberg_frames(12, seed=3)
+    probe = heisenberg_frames(1, seed=4)[0]
+    shifted = [replace(f, energy=f.energy + 0.7 * f.n_atoms, energy_group="other code") for f in frames[6:]]
+    fit_one = fit(model, frames, {"energy": 1.0, "magnetic_forces": 1.0})
+    before = magnetic_forces(model, probe)
+    fit_two = fit(model, frames[:6] + shifted, {"energy": 1.0, "magnetic_forces": 1.0})
+    assert fit_one.group_offsets == {}
+    assert fit_two.group_offsets["other code"] - fit_two.reference_shifts["Fe"] == pytest.approx(0.7, abs=1e-6)
+    np.testing.assert_allclose(magnetic_forces(model, probe), before, rtol=0, atol=1e-6 * np.abs(before).max())
+
+
+def magnetic_forces(model: MagneticPotential, frame: Frame) -> np.ndarray:
+    graph = build_graph(frame.numbers, frame.positions, frame.cell, frame.pbc, frame.moments,
+                        cutoff=model.cutoff, dtype=torch.float64)
+    return model(graph, compute_forces=False)["magnetic_forces"].detach().numpy()
+
+
+def magnetic_block_forces(model: MagneticPotential, frame: Frame, positions: np.ndarray) -> np.ndarray:
+    """Forces of the magnetic blocks alone (eV/Angstrom): with moments minus without."""
+    out = []
+    for moments in (frame.moments, np.zeros_like(frame.moments)):
+        graph = build_graph(frame.numbers, positions, frame.cell, frame.pbc, moments,
+                            cutoff=model.cutoff, dtype=torch.float64)
+        out.append(model(graph, compute_magnetic_forces=False)["forces"].detach().numpy())
+    return out[0] - out[1]
+
+
+def test_rattle_prior_keeps_the_magnetic_blocks_from_adding_forces_off_the_training_lattice(model):
+    """Frames on one ideal lattice leave the curvature in the positions free; the prior pins it."""
+    train = heisenberg_frames(12, seed=5)
+    probe = heisenberg_frames(1, seed=6)[0]
+    rattled = probe.positions + np.random.default_rng(7).normal(scale=0.05, size=probe.positions.shape)
+    sizes = []
+    for prior in (0.0, 10.0):
+        fit(model, train, {"energy": 1.0, "magnetic_forces": 1.0}, rattle_prior=prior)
+        sizes.append(np.abs(magnetic_block_forces(model, probe, rattled)).mean())
+    assert sizes[1] < 0.5 * sizes[0]
