@@ -102,7 +102,8 @@ class MagneticCalculator(Calculator):
         if inside is None:
             return tuple(sorted(set(symbols)))
         inside = inside.cpu().numpy()
-        return tuple(sorted(e for e in set(symbols) if inside[symbols == e].all() and e in self.model.magnetic_domain))
+        domain = self.model.magnetic_domain
+        return tuple(sorted(e for e in set(symbols) if e in domain and inside[symbols == e].all()))
 
     def _graph_of(self, atoms: Atoms, moments: np.ndarray, reuse: bool) -> MagneticGraph:
         if reuse and self._graph is not None and self._graph.num_atoms == len(atoms):

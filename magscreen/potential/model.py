@@ -286,7 +286,8 @@ class MagneticPotential(nn.Module):
             backbone_energy = self._per_frame(atomic_backbone, graph)
         else:
             features, backbone_energy = cache.features, cache.energy
-        magnetic_energy = self._per_frame(self.atomic_magnetic_energy(features, graph, edge_vec, moments), graph)
+        atomic_magnetic = self.atomic_magnetic_energy(features, graph, edge_vec, moments)
+        magnetic_energy = self._per_frame(atomic_magnetic, graph)
         energy = backbone_energy + magnetic_energy
         out = {"energy": energy, "magnetic_energy": magnetic_energy}
         inputs = {"forces": positions, "stress": strain, "magnetic_forces": moments}
@@ -361,7 +362,9 @@ class MagneticPotential(nn.Module):
                 around = tuple(sorted({chemical_symbols[z] for z in numbers[neighbour[centre == atom]]}))
                 environments.setdefault(chemical_symbols[numbers[atom]], set()).add(around)
         self.magnetic_domain = tuple(sorted(environments))
-        self.magnetic_environments = {e: [list(env) for env in sorted(envs)] for e, envs in environments.items()}
+        self.magnetic_environments = {
+            element: [list(env) for env in sorted(envs)] for element, envs in environments.items()
+        }
 
     def backbone_cache(self, graph: MagneticGraph) -> BackboneCache:
         """Backbone node features, energy, forces and stress of ``graph``, detached (frozen backbone)."""

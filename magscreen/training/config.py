@@ -100,7 +100,9 @@ class StageConfig(_Section):
         "energies and energy-group offsets.",
     )
     ridge: float = Field(
-        1e-8, ge=0, description="Tikhonov damping of a least-squares stage (design columns scaled to unit norm)."
+        1e-8,
+        ge=0,
+        description="Tikhonov damping of a least-squares stage (design columns scaled to unit norm).",
     )
     stress_prior: float = Field(
         0.0,
@@ -118,7 +120,9 @@ class StageConfig(_Section):
     )
     rattle_sigma: float = Field(0.05, gt=0, description="Displacements of the rattled copies (Angstrom).")
     force_probes: int = Field(
-        2, ge=1, description="Random projections of each frame's forces in a least-squares stage with a force loss."
+        2,
+        ge=1,
+        description="Random projections of each frame's forces in a least-squares stage with a force loss.",
     )
     lr_decay: float = Field(
         1.0, gt=0, le=1, description="Learning rate multiplied by this after every epoch of the stage."

@@ -68,15 +68,19 @@ def _jacobian(rows: torch.Tensor, params: list[torch.nn.Parameter], batched: boo
     """d rows / d params, shape (len(rows), P); ``batched`` vectorises over rows (cheap graphs only)."""
     if batched:
         eye = torch.eye(len(rows), dtype=rows.dtype)
-        grads = [torch.autograd.grad(rows, params, grad_outputs=eye, is_grads_batched=True, allow_unused=True)]
+        grads = [
+            torch.autograd.grad(rows, params, grad_outputs=eye, is_grads_batched=True, allow_unused=True)
+        ]
         shape = len(rows)
     else:  # one backward pass per row: vmap falls back to slow loops inside the backbone
         grads = [torch.autograd.grad(row, params, retain_graph=True, allow_unused=True) for row in rows]
         shape = 1
     blocks = [
         torch.cat(
-            [torch.zeros(shape, p.numel(), dtype=rows.dtype) if g is None else g.reshape(shape, -1)
-             for g, p in zip(row_grads, params, strict=True)],
+            [
+                torch.zeros(shape, p.numel(), dtype=rows.dtype) if g is None else g.reshape(shape, -1)
+                for g, p in zip(row_grads, params, strict=True)
+            ],
             dim=1,
         )
         for row_grads in grads
@@ -103,7 +107,9 @@ def _design(
     evaluated again without the cache: K double backward passes through the backbone instead of 3N.
     """
     params = readout_parameters(model)
-    output = model(graph, cache=cache, compute_forces=False, compute_magnetic_forces=want_h, create_graph=want_h)
+    output = model(
+        graph, cache=cache, compute_forces=False, compute_magnetic_forces=want_h, create_graph=want_h
+    )
     rows = [output["magnetic_energy"].reshape(1)]
     if want_h:
         carrying = torch.as_tensor(np.linalg.norm(frame.moments, axis=1) > 0)
@@ -120,11 +126,17 @@ def _design(
         )
         rows = []
         if force_probes is not None:
-            rows.append((torch.as_tensor(force_probes, dtype=output["forces"].dtype) * output["forces"]).sum((-2, -1)))
+            rows.append(
+                (torch.as_tensor(force_probes, dtype=output["forces"].dtype) * output["forces"]).sum((-2, -1))
+            )
         if stress_probe is not None:
             volume = float(graph.volume()[0])
             stress = output["stress"][0]  # its readout derivative is the magnetic blocks' alone
-            rows.append((torch.as_tensor(stress_probe, dtype=stress.dtype) * stress).sum().reshape(1) * volume / frame.n_atoms)
+            rows.append(
+                (torch.as_tensor(stress_probe, dtype=stress.dtype) * stress).sum().reshape(1)
+                * volume
+                / frame.n_atoms
+            )
         d_forces = _jacobian(torch.cat(rows), params, batched=False)
     return jacobian[0], (jacobian[1:] if want_h else None), d_forces
 
@@ -196,15 +208,38 @@ def fit_readout(
     n_forces = sum(f.forces is not None for f in frames) * force_probes
     rng = np.random.default_rng(seed)
     ungrouped = sorted(
-        {chemical_symbols[z] for f in frames if f.energy is not None and f.energy_group is None for z in f.numbers}
+        {
+            chemical_symbols[z]
+            for f in frames
+            if f.energy is not None and f.energy_group is None
+            for z in f.numbers
+        }
     )
     groups = sorted({f.energy_group for f in frames if f.energy is not None and f.energy_group is not None})
     n_energy = sum(f.energy is not None for f in frames)
     n_h = sum(
-        3 * int((np.linalg.norm(f.moments, axis=1) > 0).sum()) for f in frames if f.magnetic_forces is not None
+        3 * int((np.linalg.norm(f.moments, axis=1) > 0).sum())
+        for f in frames
+        if f.magnetic_forces is not None
     )
+    n_offsets = len(ungrouped) + len(groups)
     blocks, targets = [], []
-    bar = tqdm(list(zip(frames, graphs, caches, strict=True)), desc="readout design", disable=not progress, leave=False)
+
+    def add_rows(
+        jacobian: np.ndarray, values: np.ndarray, scale: float, offsets: np.ndarray | None = None
+    ) -> None:
+        """Append weighted rows; columns of the reference and group offsets are zero unless given."""
+        if offsets is None:
+            offsets = np.zeros((len(jacobian), n_offsets))
+        blocks.append(scale * np.concatenate([jacobian, offsets], axis=1))
+        targets.append(scale * values)
+
+    bar = tqdm(
+        list(zip(frames, graphs, caches, strict=True)),
+        desc="readout design",
+        disable=not progress,
+        leave=False,
+    )
     for frame, graph, cache in bar:
         want_h = use_h and frame.magnetic_forces is not None
         probes = None
@@ -215,60 +250,70 @@ def fit_readout(
             strain_probe = rng.normal(size=(3, 3))
             strain_probe = (strain_probe + strain_probe.T) / 2
         d_energy, d_h, d_derivatives = _design(model, frame, graph, cache, want_h, probes, strain_probe)
-        d_forces = d_derivatives[: len(probes)] if probes is not None else None
-        backbone_energy = float(cache.energy[0])
         if use_energy and frame.energy is not None:
             relative = 1.0 if frame.energy_group is None else energy_group_weight
             scale = np.sqrt(relative * weights["energy"] / (variances["energy"] * n_energy)) / frame.n_atoms
-            offsets = np.zeros(len(ungrouped) + len(groups))
+            offsets = np.zeros((1, n_offsets))
             if frame.energy_group is None:
                 for z in frame.numbers:
-                    offsets[ungrouped.index(chemical_symbols[z])] += 1.0
+                    offsets[0, ungrouped.index(chemical_symbols[z])] += 1.0
             else:
-                offsets[len(ungrouped) + groups.index(frame.energy_group)] = frame.n_atoms
-            blocks.append(scale * np.concatenate([d_energy, offsets])[None])
-            targets.append(scale * np.atleast_1d(frame.energy - backbone_energy))
+                offsets[0, len(ungrouped) + groups.index(frame.energy_group)] = frame.n_atoms
+            add_rows(d_energy[None], np.atleast_1d(frame.energy - float(cache.energy[0])), scale, offsets)
         if rattle_prior > 0:
             rattled = frame.positions + rng.normal(scale=rattle_sigma, size=frame.positions.shape)
-            rattled_graph = build_graph(frame.numbers, rattled, frame.cell, frame.pbc, frame.moments,
-                                        cutoff=model.cutoff, dtype=graph.positions.dtype)
+            rattled_graph = build_graph(
+                frame.numbers,
+                rattled,
+                frame.cell,
+                frame.pbc,
+                frame.moments,
+                cutoff=model.cutoff,
+                dtype=graph.positions.dtype,
+            )
             rattle_probes = rng.choice([-1.0, 1.0], size=(force_probes, frame.n_atoms, 3))
             _, _, d_rattled = _design(model, frame, rattled_graph, cache, False, rattle_probes)
-            scale = np.sqrt(rattle_prior * weights.get("forces", 1.0)
-                            / (variances["forces"] * force_probes * len(frames) * 3 * frame.n_atoms))
-            blocks.append(scale * np.concatenate([d_rattled, np.zeros((len(d_rattled), len(ungrouped) + len(groups)))], axis=1))
-            targets.append(np.zeros(len(d_rattled)))
+            scale = np.sqrt(
+                rattle_prior
+                * weights.get("forces", 1.0)
+                / (variances["forces"] * force_probes * len(frames) * 3 * frame.n_atoms)
+            )
+            add_rows(d_rattled, np.zeros(len(d_rattled)), scale)
         if want_h:
             carrying = np.linalg.norm(frame.moments, axis=1) > 0
-            directions = frame.moments[carrying] / np.linalg.norm(frame.moments[carrying], axis=1, keepdims=True)
+            directions = frame.moments[carrying] / np.linalg.norm(
+                frame.moments[carrying], axis=1, keepdims=True
+            )
             # e -> e - (1 - sqrt(w)) (e.u) u weights the squared error along u by w
-            projector = np.eye(3) - (1.0 - np.sqrt(longitudinal_weight)) * directions[:, :, None] * directions[:, None, :]
+            projector = (
+                np.eye(3)
+                - (1.0 - np.sqrt(longitudinal_weight)) * directions[:, :, None] * directions[:, None, :]
+            )
             d_h = np.einsum("aij,ajp->aip", projector, d_h.reshape(-1, 3, d_h.shape[1])).reshape(d_h.shape)
             label = np.einsum("aij,aj->ai", projector, frame.magnetic_forces[carrying]).ravel()
-            scale = np.sqrt(weights["magnetic_forces"] / (variances["magnetic_forces"] * n_h))
-            blocks.append(scale * np.concatenate([d_h, np.zeros((len(d_h), len(ungrouped) + len(groups)))], axis=1))
-            targets.append(scale * label)
+            add_rows(d_h, label, np.sqrt(weights["magnetic_forces"] / (variances["magnetic_forces"] * n_h)))
         if strain_probe is not None:
             scale = np.sqrt(stress_prior * weights.get("energy", 1.0) / (variances["energy"] * len(frames)))
-            blocks.append(scale * np.concatenate([d_derivatives[-1:], np.zeros((1, len(ungrouped) + len(groups)))], axis=1))
-            targets.append(np.zeros(1))
+            add_rows(d_derivatives[-1:], np.zeros(1), scale)
         if probes is not None:
             # per-component mean square over 3N components, sketched by the probes
             scale = np.sqrt(weights["forces"] / (variances["forces"] * n_forces * 3 * frame.n_atoms))
             label = (probes * (frame.forces - cache.forces.double().numpy())).sum((-2, -1))
-            blocks.append(scale * np.concatenate([d_forces, np.zeros((len(d_forces), len(ungrouped) + len(groups)))], axis=1))
-            targets.append(scale * label)
+            add_rows(d_derivatives[: len(probes)], label, scale)
     design = np.vstack(blocks)
     target = np.concatenate(targets)
-    n_readout = design.shape[1] - len(ungrouped) - len(groups)
+    n_readout = design.shape[1] - n_offsets
     # Columns scaled to unit norm, Tikhonov rows sqrt(ridge) I on the readout columns, SVD solve of
     # the stacked system (the normal equations would square its condition number).
     norms = np.linalg.norm(design, axis=0)
     norms[norms == 0] = 1.0
     damping = np.sqrt(ridge) * np.eye(design.shape[1])[:n_readout]
-    solution = np.linalg.lstsq(
-        np.vstack([design / norms, damping]), np.concatenate([target, np.zeros(n_readout)]), rcond=None
-    )[0] / norms
+    solution = (
+        np.linalg.lstsq(
+            np.vstack([design / norms, damping]), np.concatenate([target, np.zeros(n_readout)]), rcond=None
+        )[0]
+        / norms
+    )
 
     with torch.no_grad():
         start = 0

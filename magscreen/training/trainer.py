@@ -265,8 +265,10 @@ class Trainer:
             dtype=self.dtype,
         )
 
-    def _energies(self, frames: Sequence[Frame], graphs: Sequence[MagneticGraph]) -> np.ndarray:
-        """Model energies (eV); from cached backbone outputs where available."""
+    def _energies(self, indices: Sequence[int]) -> np.ndarray:
+        """Model energies (eV) of these training frames; from cached backbone outputs where available."""
+        frames = [self.train_frames[k] for k in indices]
+        graphs = [self.train_graphs[k] for k in indices]
         with torch.no_grad():
             return np.array(
                 [
@@ -291,15 +293,19 @@ class Trainer:
         if self.config.stages[0].backbone == "frozen":
             self._caches_for("train")
         absolute = [k for k, f in enumerate(self.train_frames) if f.energy_group is None]
-        shifts, rank = fit_reference_energies(
-            [self.train_frames[k] for k in absolute],
-            self._energies([self.train_frames[k] for k in absolute], [self.train_graphs[k] for k in absolute]),
-        )
-        self.references = {"shifts_eV_per_atom": {}, "composition_rank": rank, "elements": len(shifts),
-                           "group_offsets_eV_per_atom": {}}
+        absolute_frames = [self.train_frames[k] for k in absolute]
+        shifts, rank = fit_reference_energies(absolute_frames, self._energies(absolute))
+        self.references = {
+            "shifts_eV_per_atom": {},
+            "composition_rank": rank,
+            "elements": len(shifts),
+            "group_offsets_eV_per_atom": {},
+        }
         self._shift_references(shifts)
-        grouped = [k for k, f in enumerate(self.train_frames) if f.energy_group is not None and f.energy is not None]
-        energies = self._energies([self.train_frames[k] for k in grouped], [self.train_graphs[k] for k in grouped])
+        grouped = [
+            k for k, f in enumerate(self.train_frames) if f.energy_group is not None and f.energy is not None
+        ]
+        energies = self._energies(grouped)
         residuals: dict[str, list[float]] = {}
         for k, energy in zip(grouped, energies, strict=True):
             frame = self.train_frames[k]
@@ -323,7 +329,9 @@ class Trainer:
     def _offset_groups(self, offsets: dict[str, float], record: bool = True) -> None:
         """Subtract each energy group's offset (eV/atom) from its training labels."""
         self.train_frames = [
-            f if f.energy_group not in offsets else replace(f, energy=f.energy - offsets[f.energy_group] * f.n_atoms)
+            f
+            if f.energy_group not in offsets
+            else replace(f, energy=f.energy - offsets[f.energy_group] * f.n_atoms)
             for f in self.train_frames
         ]
         if record:

@@ -42,7 +42,8 @@ DELTASPIN_NI_LENGTH = 1.2737  # mu_B, |m| of every Ni in ../shared/data/nio_delt
 def convert(source: Path, target: Path, ni_length: float, compounds: list[str], exclude: list[str]) -> int:
     """Write the converted frames; return how many."""
     images = [
-        atoms for atoms in read(source, index=":", format="extxyz")
+        atoms
+        for atoms in read(source, index=":", format="extxyz")
         if atoms.info["energy_group"] in compounds
         and f"{atoms.info['energy_group']}:{atoms.info['ordering']}" not in exclude
     ]
@@ -69,7 +70,9 @@ def main() -> None:
     parser.add_argument("--target", type=Path, default=TARGET)
     parser.add_argument("--ni-length", type=float, default=DELTASPIN_NI_LENGTH, help="Ni moment (mu_B)")
     parser.add_argument("--compounds", nargs="+", default=["NiO"], help="energy groups to keep")
-    parser.add_argument("--exclude", nargs="*", default=["CoO:AFM-I"], help="COMPOUND:ORDERING frames to leave out")
+    parser.add_argument(
+        "--exclude", nargs="*", default=["CoO:AFM-I"], help="COMPOUND:ORDERING frames to leave out"
+    )
     args = parser.parse_args()
     count = convert(args.source, args.target, args.ni_length, args.compounds, args.exclude)
     print(f"wrote {count} frames to {args.target}")

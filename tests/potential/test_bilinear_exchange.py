@@ -73,7 +73,8 @@ def test_length_slope_separates_longitudinal_from_transverse_stiffness():
     model = MagneticPotential(soc=False, seed=6, species=SPECIES, magnetic=magnetic).double()
     atoms = Atoms("FeNi", positions=[[0, 0, 0], [0.3, 0.4, 2.55]], pbc=False)
     moments = 1.3 * np.array([[0, 0, 1.0], [np.sin(2.0), 0, np.cos(2.0)]])
-    length = float(model.magnetic._length(torch.tensor((1.3 / model.hyper.moment_scale) ** 2, dtype=torch.float64)))
+    x = torch.tensor((1.3 / model.hyper.moment_scale) ** 2, dtype=torch.float64)
+    length = float(model.magnetic._length(x))
     k = model.hyper.bilinear_channels
     radial = model.magnetic.pair_radial[-1]
 

@@ -32,21 +32,31 @@ def heisenberg_frames(n: int, seed: int) -> list[Frame]:
         atoms.calc = HeisenbergCalculator({1: J1})
         frames.append(
             Frame(
-                numbers=atoms.numbers.copy(), positions=atoms.positions.copy(), cell=atoms.cell[:].copy(),
-                pbc=atoms.pbc.copy(), moments=moments, energy=atoms.get_potential_energy(),
-                magnetic_forces=atoms.calc.get_property("magnetic_forces", atoms), source=f"toy#{k}",
+                numbers=atoms.numbers.copy(),
+                positions=atoms.positions.copy(),
+                cell=atoms.cell[:].copy(),
+                pbc=atoms.pbc.copy(),
+                moments=moments,
+                energy=atoms.get_potential_energy(),
+                magnetic_forces=atoms.calc.get_property("magnetic_forces", atoms),
+                source=f"toy#{k}",
             )
         )
     return frames
 
 
 def fit(model: MagneticPotential, frames: list[Frame], weights: dict[str, float], **priors: float):
-    graphs = [build_graph(f.numbers, f.positions, f.cell, f.pbc, f.moments, cutoff=model.cutoff,
-                          dtype=torch.float64) for f in frames]
+    graphs = [
+        build_graph(
+            f.numbers, f.positions, f.cell, f.pbc, f.moments, cutoff=model.cutoff, dtype=torch.float64
+        )
+        for f in frames
+    ]
     caches = [model.backbone_cache(g) for g in graphs]
     variances = {"energy": 1e-4, "magnetic_forces": 1e-3, "forces": 1e-3}
-    return fit_readout(model, frames, graphs, caches, weights=weights, variances=variances, progress=False,
-                       **priors)
+    return fit_readout(
+        model, frames, graphs, caches, weights=weights, variances=variances, progress=False, **priors
+    )
 
 
 @pytest.fixture
@@ -66,9 +76,18 @@ def test_heisenberg_toy_with_known_j_is_recovered(model):
     energies = []
     for signs in ([1, 1], [1, -1]):
         moments = np.outer(signs, [0, 0, LENGTH])
-        graph = build_graph(atoms.numbers, atoms.positions, atoms.cell[:], atoms.pbc, moments,
-                            cutoff=model.cutoff, dtype=torch.float64)
-        energies.append(float(model(graph, compute_forces=False, compute_magnetic_forces=False)["energy"][0].detach()))
+        graph = build_graph(
+            atoms.numbers,
+            atoms.positions,
+            atoms.cell[:],
+            atoms.pbc,
+            moments,
+            cutoff=model.cutoff,
+            dtype=torch.float64,
+        )
+        energies.append(
+            float(model(graph, compute_forces=False, compute_magnetic_forces=False)["energy"][0].detach())
+        )
     gap_per_atom = (energies[0] - energies[1]) / 2
     assert gap_per_atom == pytest.approx(-8 * J1, rel=0.02)
 
@@ -83,13 +102,24 @@ def test_energy_group_gets_its_own_offset(model):
     before = magnetic_forces(model, probe)
     fit_two = fit(model, frames[:6] + shifted, {"energy": 1.0, "magnetic_forces": 1.0})
     assert fit_one.group_offsets == {}
-    assert fit_two.group_offsets["other code"] - fit_two.reference_shifts["Fe"] == pytest.approx(0.7, abs=1e-6)
-    np.testing.assert_allclose(magnetic_forces(model, probe), before, rtol=0, atol=1e-6 * np.abs(before).max())
+    assert fit_two.group_offsets["other code"] - fit_two.reference_shifts["Fe"] == pytest.approx(
+        0.7, abs=1e-6
+    )
+    np.testing.assert_allclose(
+        magnetic_forces(model, probe), before, rtol=0, atol=1e-6 * np.abs(before).max()
+    )
 
 
 def magnetic_forces(model: MagneticPotential, frame: Frame) -> np.ndarray:
-    graph = build_graph(frame.numbers, frame.positions, frame.cell, frame.pbc, frame.moments,
-                        cutoff=model.cutoff, dtype=torch.float64)
+    graph = build_graph(
+        frame.numbers,
+        frame.positions,
+        frame.cell,
+        frame.pbc,
+        frame.moments,
+        cutoff=model.cutoff,
+        dtype=torch.float64,
+    )
     return model(graph, compute_forces=False)["magnetic_forces"].detach().numpy()
 
 
@@ -97,8 +127,9 @@ def magnetic_block_forces(model: MagneticPotential, frame: Frame, positions: np.
     """Forces of the magnetic blocks alone (eV/Angstrom): with moments minus without."""
     out = []
     for moments in (frame.moments, np.zeros_like(frame.moments)):
-        graph = build_graph(frame.numbers, positions, frame.cell, frame.pbc, moments,
-                            cutoff=model.cutoff, dtype=torch.float64)
+        graph = build_graph(
+            frame.numbers, positions, frame.cell, frame.pbc, moments, cutoff=model.cutoff, dtype=torch.float64
+        )
         out.append(model(graph, compute_magnetic_forces=False)["forces"].detach().numpy())
     return out[0] - out[1]
 

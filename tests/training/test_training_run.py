@@ -164,7 +164,8 @@ READOUT = {
 def test_least_squares_stage_lowers_the_training_loss_through_cli(tmp_path, deepmd_folder):
     """After an Adam stage, one exact solve for the readout cannot raise the loss it minimises."""
     # the score's terms (energy, magnetic forces) and nothing else, so the solve minimises the score
-    path = _config(tmp_path, deepmd_folder, "readout", [FROZEN, {**READOUT, "losses": ["energy", "magnetic_forces"]}])
+    stages = [FROZEN, {**READOUT, "losses": ["energy", "magnetic_forces"]}]
+    path = _config(tmp_path, deepmd_folder, "readout", stages)
     result = CliRunner().invoke(app, ["train", str(path), "--no-progress"])
     assert result.exit_code == 0, result.output
     history = json.loads((tmp_path / "runs" / "readout" / "history.json").read_text())
