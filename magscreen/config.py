@@ -98,7 +98,7 @@ class RelaxConfig(_Section):
     """ML relaxation of each ordering."""
 
     calculator: str = Field(
-        "nio",
+        "monoxides",
         description="Shipped model name, path to a model checkpoint (.pt), or 'heisenberg:J1[,J2...]' "
         "(Heisenberg model, couplings in meV per pair for neighbour shells 1, 2, ..., J > 0 ferromagnetic; "
         "for tests).",

@@ -9,7 +9,7 @@ Rows:
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/training/nio_validation_table.py \
-        --run "MagneticPotential (nio.pt)=benchmarks/training/runs/nio" \
+        --run "MagneticPotential (monoxides.pt)=benchmarks/training/runs/monoxides" \
         --run "zero moments (baseline b)=benchmarks/training/runs/nio-zero-moments" \
         --json benchmarks/training/nio_validation_table.json
 """

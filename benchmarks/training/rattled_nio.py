@@ -7,7 +7,7 @@ the MAE / RMS of the difference (meV/A).
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/training/rattled_nio.py magscreen/potential/weights/nio.pt \
+    OMP_NUM_THREADS=1 python benchmarks/training/rattled_nio.py magscreen/potential/weights/monoxides.pt \
         --json benchmarks/training/rattled_nio.json
 """
 

@@ -3,7 +3,7 @@ its validation errors (recomputed from the copied file) in <name>.json beside it
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/training/ship_model.py configs/train/nio.yaml --name nio
+    OMP_NUM_THREADS=1 python benchmarks/training/ship_model.py configs/train/monoxides.yaml --name monoxides
 """
 
 from __future__ import annotations

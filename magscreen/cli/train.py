@@ -15,7 +15,7 @@ from magscreen.training.metrics import UNITS
 
 @app.command()
 def train(
-    config: Annotated[Path, typer.Argument(help="Training config (YAML), e.g. configs/train/nio.yaml.")],
+    config: Annotated[Path, typer.Argument(help="Training config (YAML), e.g. configs/train/monoxides.yaml")],
     restart: Annotated[
         bool, typer.Option("--restart", help="Ignore a previous run's last.pt; start over.")
     ] = False,

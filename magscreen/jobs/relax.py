@@ -74,7 +74,7 @@ class RelaxOrderingMaker(Maker):
     """
 
     name: str = "relax ordering"
-    calculator: str = "nio"
+    calculator: str = "monoxides"
     device: str = "cpu"
     fmax: float = 0.05
     steps: int = 100

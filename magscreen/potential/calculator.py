@@ -71,7 +71,7 @@ class MagneticCalculator(Calculator):
 
     def __init__(
         self,
-        model: MagneticPotential | str | Path = "nio",
+        model: MagneticPotential | str | Path = "monoxides",
         device: str | torch.device = "cpu",
         dtype: torch.dtype | None = None,
         **kwargs,

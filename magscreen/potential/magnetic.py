@@ -24,6 +24,14 @@ space rotate independently and the energy is even in m (time reversal):
   symmetric in i <-> j. K makes the stiffness along m (how the field on a moment's length depends on
   its neighbours' alignment) independent of the transverse one; constrained-moment NiO needs both.
 
+Element heads (``element_heads``): the last layer of the node network and of the pair radial
+network can be one per element (per unordered element pair for the pair term); the hidden layers
+stay shared. Atoms of other elements then carry no node energy (an O atom between two Ni does not
+respond to their spin field on its own; superexchange through it is the Ni-Ni pair term's).
+With the backbone frozen those last layers are what training fits
+(:mod:`magscreen.training.readout`), so one element's data cannot move the couplings learned for
+another. Without ``element_heads`` all elements share one head.
+
 Spin-orbit coupling (``soc=True``): moments also enter as axial vectors (e3nn ``1e``) coupled to
 the edge geometry (Y^l of a bond has parity (-1)^l). Each term is even in m (quadratic; quartic for l = 4):
 
@@ -46,6 +54,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
+from ase.data import atomic_numbers, chemical_symbols
 from e3nn import o3
 from torch import nn
 
@@ -93,6 +102,9 @@ class MagneticHyperparameters:
         Feed ``m_i . S_i^c`` and ``S_i^c . S_i^c`` to the node network (beyond-Heisenberg exchange);
         without them (and with ``bilinear_exchange``) the model is Heisenberg pairs plus a
         Landau-like on-site term.
+    element_heads
+        Elements whose node and pair outputs have their own last layer; the others carry no magnetic
+        energy of their own. () shares one head among all elements.
     """
 
     channels: int = 16
@@ -110,10 +122,29 @@ class MagneticHyperparameters:
     bilinear_channels: int = 4
     pair_scale: float = 0.01
     spin_invariants: bool = True
+    element_heads: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "element_heads", tuple(self.element_heads))  # lists from checkpoints
+        unknown = [e for e in self.element_heads if e not in chemical_symbols[1:]]
+        if unknown or len(set(self.element_heads)) != len(self.element_heads):
+            raise ValueError(
+                f"element_heads: expected distinct element symbols, got {list(self.element_heads)}"
+            )
+
+    @property
+    def head_slots(self) -> int:
+        """Node heads: one per element of ``element_heads`` and one shared by all other elements."""
+        return len(self.element_heads) + 1
+
+    @property
+    def pair_slots(self) -> int:
+        """Pair heads: one per unordered pair of node heads."""
+        return self.head_slots * (self.head_slots + 1) // 2
 
     def as_dict(self) -> dict:
         """Plain dictionary, for checkpoints."""
-        return asdict(self)
+        return {**asdict(self), "element_heads": list(self.element_heads)}
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -194,13 +225,21 @@ class MagneticEnergy(nn.Module):
             "magnitude_centres", torch.linspace(0.0, hyper.magnitude_max, hyper.magnitude_basis)
         )
         node_width = c + hyper.magnitude_basis
-        # two outputs: an energy e0 and a slope e1 in the moment length, E_i = e0 - e0(m=0) + s_i e1
-        self.exchange = _mlp([node_width + 2 * self.exchange_width, hyper.hidden, hyper.hidden, 2])
+        # head slot of every atomic number: 0 shared, k for the k-th of element_heads
+        slots = torch.zeros(len(chemical_symbols), dtype=torch.long)
+        for k, element in enumerate(hyper.element_heads, start=1):
+            slots[atomic_numbers[element]] = k
+        self.register_buffer("head_slot", slots, persistent=False)
+        # two outputs per head: an energy e0 and a slope e1 in the moment length,
+        # E_i = e0 - e0(m=0) + s_i e1
+        self.exchange = _mlp(
+            [node_width + 2 * self.exchange_width, hyper.hidden, hyper.hidden, 2 * hyper.head_slots]
+        )
         if soc:
             self.soc_coefficients = _mlp([node_width, hyper.hidden, 4 * cs])
         if hyper.bilinear_exchange:
             k = hyper.bilinear_channels
-            self.pair_radial = _mlp([hyper.num_radial, hyper.radial_hidden, 2 * k])
+            self.pair_radial = _mlp([hyper.num_radial, hyper.radial_hidden, 2 * k * hyper.pair_slots])
             self.pair_node = nn.Linear(feature_dim, k)
 
     def output_layers(self) -> list[nn.Linear]:
@@ -212,17 +251,34 @@ class MagneticEnergy(nn.Module):
             heads.append(self.pair_radial[-1])
         return heads
 
+    def slots(self, numbers: torch.Tensor | None, num_atoms: int) -> torch.Tensor:
+        """Node-head slot of every atom, shape (N,): 0 for the shared head (all atoms without ``numbers``)."""
+        if numbers is None:
+            return torch.zeros(num_atoms, dtype=torch.long, device=self.head_slot.device)
+        return self.head_slot[numbers]
+
     def pair_coupling(
-        self, features: torch.Tensor, edge_index: torch.Tensor, r: torch.Tensor
+        self,
+        features: torch.Tensor,
+        edge_index: torch.Tensor,
+        r: torch.Tensor,
+        slots: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Heisenberg coupling J_ij and its slope K_ij in the moment length s per edge, each (E,).
 
         Units: eV per ``moment_scale``^2 (K per unit of s as well); J_ij = J_ji, K_ij = K_ji. The node
         factors ``(1 + tanh u_k(h)) / 2`` lie in (0, 1): bounded, and never all zero, so the radial
-        part keeps a gradient (a bare product u_i u_j has a saddle at u = 0).
+        part keeps a gradient (a bare product u_i u_j has a saddle at u = 0). ``slots`` (N,) picks the
+        radial head of each edge's unordered pair of node-head slots (see :meth:`slots`).
         """
+        slots = self.slots(None, features.shape[0]) if slots is None else slots
+        a, b = slots[edge_index[0]], slots[edge_index[1]]
+        high, low = torch.maximum(a, b), torch.minimum(a, b)
+        pair_slot = high * (high + 1) // 2 + low
         node = 0.5 * (1.0 + torch.tanh(self.pair_node(features)))
         radial = self.pair_radial(self.radial_basis(r)) * self.envelope(r).unsqueeze(-1)
+        radial = radial.view(len(r), self.hyper.pair_slots, 2 * self.hyper.bilinear_channels)
+        radial = radial[torch.arange(len(r), device=r.device), pair_slot]
         symmetric = (node[edge_index[0]] * node[edge_index[1]]).repeat(1, 2)
         coupling, slope = (self.hyper.pair_scale * radial * symmetric).chunk(2, dim=-1)
         return coupling.sum(-1), slope.sum(-1)
@@ -238,7 +294,12 @@ class MagneticEnergy(nn.Module):
         return torch.exp(-(((self._length(x).unsqueeze(-1) - self.magnitude_centres) / width) ** 2))
 
     def forward(
-        self, features: torch.Tensor, edge_index: torch.Tensor, edge_vec: torch.Tensor, moments: torch.Tensor
+        self,
+        features: torch.Tensor,
+        edge_index: torch.Tensor,
+        edge_vec: torch.Tensor,
+        moments: torch.Tensor,
+        numbers: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Magnetic energy per atom (eV), shape (..., N).
 
@@ -253,6 +314,8 @@ class MagneticEnergy(nn.Module):
         moments
             Moments (Bohr magnetons), shape (..., N, 3): leading dimensions are independent
             moment configurations of the same structure.
+        numbers
+            Atomic numbers (N,), which pick the element heads; None: the shared head for all.
         """
         hyper = self.hyper
         num_atoms = features.shape[0]
@@ -279,13 +342,20 @@ class MagneticEnergy(nn.Module):
         node = torch.cat([receiver.expand(*batch_shape, -1, -1), magnitude], dim=-1)
         node_at_zero = torch.cat([receiver, self._magnitude(receiver.new_zeros(num_atoms))], dim=-1)
         length = self._length((m * m).sum(-1))
-        value, slope = self.exchange(torch.cat([node, *exchange_inputs], dim=-1)).unbind(-1)
-        at_zero = self.exchange(torch.cat([node_at_zero, receiver.new_zeros(num_atoms, 2 * c)], dim=-1))[:, 0]
-        energy = value - at_zero + length * slope
+        slots = self.slots(numbers, num_atoms)
+        atoms = torch.arange(num_atoms, device=slots.device)
+        heads = self.exchange(torch.cat([node, *exchange_inputs], dim=-1))
+        value, slope = heads.view(*heads.shape[:-1], hyper.head_slots, 2)[..., atoms, slots, :].unbind(-1)
+        at_zero = self.exchange(torch.cat([node_at_zero, receiver.new_zeros(num_atoms, 2 * c)], dim=-1))
+        energy = value - at_zero.view(num_atoms, hyper.head_slots, 2)[atoms, slots, 0] + length * slope
+        if hyper.element_heads:  # atoms of other elements carry no magnetic energy of their own
+            energy = energy * (slots > 0).to(energy.dtype)
         if hyper.bilinear_exchange:
             alignment = (m[..., centre, :] * m[..., neighbour, :]).sum(-1)
-            coupling, slope = self.pair_coupling(features, edge_index, r)
+            coupling, slope = self.pair_coupling(features, edge_index, r, slots)
             pair = (coupling + slope * (length[..., centre] + length[..., neighbour])) * alignment
+            if hyper.element_heads:
+                pair = pair * ((slots[centre] > 0) & (slots[neighbour] > 0)).to(pair.dtype)
             energy = energy + 0.5 * _scatter(pair, centre, num_atoms, dim=-1)
         if self.soc:
             invariants = self.spin_orbit_invariants(weights[:, c:], edge_index, edge_vec, m, num_atoms)

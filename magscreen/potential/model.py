@@ -324,7 +324,7 @@ class MagneticPotential(nn.Module):
         inside = self.in_magnetic_domain(graph)
         if inside is not None:
             moments = moments * inside.to(moments.dtype).unsqueeze(-1)
-        return self.magnetic(features, graph.edge_index, edge_vec, moments)
+        return self.magnetic(features, graph.edge_index, edge_vec, moments, graph.numbers)
 
     def in_magnetic_domain(self, graph: MagneticGraph) -> torch.Tensor | None:
         """Per atom, whether the model was trained with moments on its element in its environment.

@@ -1,7 +1,7 @@
 """Training the magnetic potential from Python; the implementation lives in :mod:`magscreen.training`.
 
 >>> from magscreen.potential.train import train
->>> result = train("configs/train/nio.yaml")      # doctest: +SKIP
+>>> result = train("configs/train/monoxides.yaml")      # doctest: +SKIP
 >>> result.metrics["validation"]["magnetic_forces"]["mae"]  # meV/mu_B  # doctest: +SKIP
 """
 
@@ -21,7 +21,7 @@ def train(config: str | Path, *, resume: bool = True, progress: bool = True) -> 
     Parameters
     ----------
     config
-        Training config, e.g. ``configs/train/nio.yaml``.
+        Training config, e.g. ``configs/train/monoxides.yaml``.
     resume
         Continue from the run folder's ``last.pt`` when it exists.
     progress

@@ -2,7 +2,7 @@
 
 A spec is one of
 
-- a shipped model name (``nio``) or a checkpoint path (``runs/model.pt``): :class:`MagneticCalculator`;
+- a shipped model name (``monoxides``) or a checkpoint path (``runs/model.pt``): :class:`MagneticCalculator`;
 - ``heisenberg:J1[,J2,...]``: the toy :class:`~magscreen.magnetism.HeisenbergCalculator` with
   exchange couplings in meV per pair (J > 0 ferromagnetic) for the nearest, next-nearest, ...
   magnetic neighbour shells; its ``model_version`` is the spec itself and it has no magnetic

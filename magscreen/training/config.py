@@ -1,7 +1,7 @@
 """Training configuration: one YAML file per training run, validated by strict pydantic models.
 
 Relative paths (data folders, output folder) are resolved against the folder of the YAML file, so
-``configs/train/nio.yaml`` finds ``../shared/data`` beside the repository wherever it is cloned.
+``configs/train/monoxides.yaml`` finds ``../shared/data`` beside the repository wherever it is cloned.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from ase.data import chemical_symbols
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from magscreen.config import load_yaml_model
 from magscreen.errors import InputError
@@ -50,6 +51,20 @@ class ModelConfig(_Section):
     )
     soc: bool = Field(False, description="Spin-orbit terms in the magnetic blocks.")
     small: bool = Field(False, description="Small random architecture (tests only); implies init 'scratch'.")
+    element_heads: list[str] = Field(
+        default_factory=list,
+        description="Elements whose magnetic energy has its own output layers (node and pair heads); "
+        "the others share one. With a frozen backbone a new element's data then leaves the "
+        "couplings of the listed elements alone.",
+    )
+
+    @field_validator("element_heads")
+    @classmethod
+    def _elements(cls, value: list[str]) -> list[str]:
+        unknown = [e for e in value if e not in chemical_symbols[1:]]
+        if unknown or len(set(value)) != len(value):
+            raise ValueError(f"expected distinct element symbols, got {value}")
+        return value
 
 
 class LossWeights(_Section):
@@ -73,6 +88,13 @@ class LossWeights(_Section):
         "0: transverse part only). Constrained-moment DFT with fixed magnitudes pins the "
         "longitudinal field poorly.",
     )
+
+
+class HeadRidge(_Section):
+    """Tikhonov damping of one element's output layers in a least-squares stage."""
+
+    node: float = Field(ge=0, description="Node head (on-site and many-body exchange).")
+    pair: float = Field(ge=0, description="Pair heads of the element (Heisenberg J and its slope K).")
 
 
 class StageConfig(_Section):
@@ -103,6 +125,13 @@ class StageConfig(_Section):
         1e-8,
         ge=0,
         description="Tikhonov damping of a least-squares stage (design columns scaled to unit norm).",
+    )
+    element_ridge: dict[str, HeadRidge] = Field(
+        default_factory=dict,
+        description="Least-squares stage: ridge of the element heads of these elements (model."
+        "element_heads), node and pair separately, instead of ``ridge``. Elements known from a few "
+        "collinear ladders need it: the node network then fits the ordering energies with features "
+        "that run away off the lattice, the pair term stays smooth.",
     )
     stress_prior: float = Field(
         0.0,
@@ -171,6 +200,14 @@ def load_train_config(path: str | Path) -> TrainConfig:
                 source=path,
                 field=f"stages.{index}",
                 expected="backbone 'frozen' and epochs 1 for optimizer 'least_squares'",
+            )
+        headless = sorted(set(stage.element_ridge) - set(config.model.element_heads))
+        if headless:
+            raise InputError(
+                f"element_ridge for {headless}, which have no element head",
+                source=path,
+                field=f"stages.{index}.element_ridge",
+                expected=f"elements of model.element_heads ({config.model.element_heads})",
             )
         if stage.backbone == "frozen" and stage.optimizer == "adam" and extra:
             raise InputError(

@@ -31,7 +31,7 @@ from magscreen.potential.data import Frame
 from magscreen.potential.graph import MagneticGraph, build_graph
 from magscreen.potential.model import BackboneCache, MagneticPotential
 
-__all__ = ["ReadoutFit", "fit_readout", "readout_parameters"]
+__all__ = ["ReadoutFit", "fit_readout", "readout_parameters", "ridge_per_weight"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,36 @@ class ReadoutFit:
 def readout_parameters(model: MagneticPotential) -> list[torch.nn.Parameter]:
     """Weights and biases of the last layer of every magnetic head, in a fixed order."""
     return [p for layer in model.magnetic.output_layers() for p in (layer.weight, layer.bias)]
+
+
+def ridge_per_weight(
+    model: MagneticPotential, ridge: float, element_ridge: dict[str, tuple[float, float]]
+) -> np.ndarray:
+    """Tikhonov damping of every readout weight, in the order of :func:`readout_parameters`.
+
+    ``ridge`` everywhere except the heads of the elements in ``element_ridge`` (element -> node and
+    pair damping), which must be among the model's ``element_heads``; a pair head takes the larger
+    damping of its two elements.
+    """
+    magnetic = model.magnetic
+    heads = magnetic.hyper.element_heads
+    missing = sorted(set(element_ridge) - set(heads))
+    if missing:
+        raise ValueError(f"element_ridge names {missing}, which have no element head (model: {list(heads)})")
+    node = [ridge] + [element_ridge.get(e, (ridge, ridge))[0] for e in heads]
+    pair = [ridge] + [element_ridge.get(e, (ridge, ridge))[1] for e in heads]
+    values = []
+    for layer in magnetic.output_layers():
+        if layer is magnetic.exchange[-1]:
+            per_output = np.repeat(node, 2)  # outputs (slot, e0 | e1)
+        elif magnetic.hyper.bilinear_exchange and layer is magnetic.pair_radial[-1]:
+            # pair slot a (a + 1) / 2 + b for node slots a >= b, 2 k outputs each
+            slots = [max(pair[a], pair[b]) for a in range(len(pair)) for b in range(a + 1)]
+            per_output = np.repeat(slots, layer.out_features // len(slots))
+        else:
+            per_output = np.full(layer.out_features, ridge)
+        values += [np.repeat(per_output, layer.in_features), per_output]  # weight (out, in), bias
+    return np.concatenate(values)
 
 
 def _jacobian(rows: torch.Tensor, params: list[torch.nn.Parameter], batched: bool) -> np.ndarray:
@@ -152,6 +182,7 @@ def fit_readout(
     longitudinal_weight: float = 1.0,
     energy_group_weight: float = 1.0,
     ridge: float = 1e-8,
+    element_ridge: dict[str, tuple[float, float]] | None = None,
     stress_prior: float = 0.0,
     rattle_prior: float = 0.0,
     rattle_sigma: float = 0.05,
@@ -177,7 +208,8 @@ def fit_readout(
         Weight of the energy error of frames with an energy group, relative to the others.
     stress_prior
         Weight of the magnetic blocks' stress (target 0; one random symmetric projection per frame,
-        in energy per atom per unit strain) relative to the energy term. Without strained or
+        in energy per atom per unit strain) relative to the frame's energy term (so times
+        ``energy_group_weight`` on frames with an energy group). Without strained or
         stress-labelled frames nothing else fixes how the magnetic energy changes with volume.
     rattle_prior
         Weight of the magnetic blocks' forces (target 0) on a copy of each frame with its atoms
@@ -193,6 +225,9 @@ def fit_readout(
         Seed of the force probes.
     ridge
         Tikhonov regularisation of the readout weights, each column of the design scaled to unit norm.
+    element_ridge
+        Element -> (node, pair) regularisation of that element's heads instead of ``ridge``
+        (:func:`ridge_per_weight`).
     progress
         Show a progress bar over frames.
 
@@ -293,7 +328,12 @@ def fit_readout(
             label = np.einsum("aij,aj->ai", projector, frame.magnetic_forces[carrying]).ravel()
             add_rows(d_h, label, np.sqrt(weights["magnetic_forces"] / (variances["magnetic_forces"] * n_h)))
         if strain_probe is not None:
-            scale = np.sqrt(stress_prior * weights.get("energy", 1.0) / (variances["energy"] * len(frames)))
+            # relative to the frame's energy term: grouped frames (ordering ladders at several lattice
+            # constants) carry their exchange striction in their energies, which the prior must not outweigh
+            relative = 1.0 if frame.energy_group is None else energy_group_weight
+            scale = np.sqrt(
+                relative * stress_prior * weights.get("energy", 1.0) / (variances["energy"] * len(frames))
+            )
             add_rows(d_derivatives[-1:], np.zeros(1), scale)
         if probes is not None:
             # per-component mean square over 3N components, sketched by the probes
@@ -307,7 +347,8 @@ def fit_readout(
     # the stacked system (the normal equations would square its condition number).
     norms = np.linalg.norm(design, axis=0)
     norms[norms == 0] = 1.0
-    damping = np.sqrt(ridge) * np.eye(design.shape[1])[:n_readout]
+    damping = np.diag(np.sqrt(ridge_per_weight(model, ridge, element_ridge or {})))
+    damping = np.concatenate([damping, np.zeros((n_readout, n_offsets))], axis=1)
     solution = (
         np.linalg.lstsq(
             np.vstack([design / norms, damping]), np.concatenate([target, np.zeros(n_readout)]), rcond=None

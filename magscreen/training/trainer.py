@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 from magscreen.errors import InputError
 from magscreen.potential.data import Frame, check_elements, read_frames, require_frames
 from magscreen.potential.graph import MagneticGraph, build_graph, collate
+from magscreen.potential.magnetic import MagneticHyperparameters
 from magscreen.potential.model import BackboneCache, MagneticPotential
 from magscreen.training.config import StageConfig, TrainConfig
 from magscreen.training.ema import ExponentialMovingAverage
@@ -70,10 +71,11 @@ def build_model(config: TrainConfig) -> MagneticPotential:
     """The network named by ``config.model``, in the configured dtype."""
     dtype = getattr(torch, config.dtype)
     spec = config.model
+    magnetic = MagneticHyperparameters(element_heads=tuple(spec.element_heads))
     if spec.small:
-        model = MagneticPotential(soc=spec.soc, seed=config.seed)
+        model = MagneticPotential(soc=spec.soc, seed=config.seed, magnetic=magnetic)
     elif spec.init == "sevennet0":
-        model = MagneticPotential.from_sevennet(soc=spec.soc, seed=config.seed)
+        model = MagneticPotential.from_sevennet(soc=spec.soc, seed=config.seed, magnetic=magnetic)
     else:
         import sevenn._keys as KEY
 
@@ -84,7 +86,11 @@ def build_model(config: TrainConfig) -> MagneticPotential:
         backbone = sevennet0_config()
         backbone[KEY.CONV_DENOMINATOR] = float(sevennet0_state_dict()["0_convolution.denominator"])
         model = MagneticPotential(
-            soc=spec.soc, seed=config.seed, backbone_config=backbone, backbone_name="scratch"
+            soc=spec.soc,
+            seed=config.seed,
+            magnetic=magnetic,
+            backbone_config=backbone,
+            backbone_name="scratch",
         )
         with torch.no_grad():  # the magnetic blocks start as from_sevennet's do: contributing zero
             for layer in model.magnetic.output_layers():
@@ -351,6 +357,7 @@ class Trainer:
             longitudinal_weight=self.config.loss.magnetic_forces_longitudinal,
             energy_group_weight=self.config.loss.energy_groups,
             ridge=stage.ridge,
+            element_ridge={e: (r.node, r.pair) for e, r in stage.element_ridge.items()},
             stress_prior=stage.stress_prior,
             rattle_prior=stage.rattle_prior,
             rattle_sigma=stage.rattle_sigma,

@@ -10,7 +10,8 @@ whose ions are orbitally degenerate in the ideal cells, an SCF without point-gro
 from a distorted cell (``_broken_symmetry_point``), which reaches gapped orbitally ordered states.
 
 Lattice constants: NiO at the cell of the DeltaSpin training frames (a from their volume), the
-others at the experimental values of ``magscreen.reference.textbook``.
+others at the experimental values of ``magscreen.reference.textbook``; ``--scales`` adds copies
+strained isotropically (each compound at each lattice constant is one energy group).
 
 Every finished calculation rewrites ``magscreen/data/reference/monoxide_orderings.extxyz`` (one
 frame per compound and ordering; ``energy`` in eV, ``magmoms`` the GPAW atomic moments in mu_B,
@@ -18,9 +19,10 @@ info ``energy_group`` = compound: energies compare only within a group) and the 
 ``monoxide_orderings.md`` next to it. Restart files live in the work directory, so a rerun reads
 finished calculations instead of recomputing them.
 
-Run (serial):
+Run (serial; the commands that made the committed frames are listed in the .md):
 
     OMP_NUM_THREADS=1 python scripts/reference/monoxide_orderings.py
+    OMP_NUM_THREADS=1 python scripts/reference/monoxide_orderings.py --compounds MnO --scales 0.96 1.04
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import numpy as np
 import yaml
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
-from ase.io import write
+from ase.io import read, write
 from pymatgen.core import Lattice, Structure
 
 from magscreen.magnetism import enumerate_collinear
@@ -73,6 +75,8 @@ KICK_DIRECTION = np.array([1.0, 2.0, 3.0])
 _STRAIN = 0.04 * np.array([[1.0, 0.3, 0.2], [0.3, -0.6, 0.1], [0.2, 0.1, -0.4]])
 _CYCLE = np.roll(np.eye(3), 1, axis=0)
 KICK_STRAINS = (_STRAIN, _CYCLE @ _STRAIN @ _CYCLE.T, _CYCLE.T @ _STRAIN @ _CYCLE)
+#: The command of the calculations made before status files recorded theirs.
+FIRST_COMMAND = "OMP_NUM_THREADS=1 python scripts/reference/monoxide_orderings.py --budget-min 25"
 WORKDIR = REPO / "benchmarks" / "reference" / "runs" / "monoxide_orderings"
 OUTPUT = REPO / "magscreen" / "data" / "reference" / "monoxide_orderings.extxyz"
 
@@ -89,6 +93,8 @@ class OrderingResult:
     ----------
     compound, ordering
         Compound and ordering label (FM, AFM-I, AFM-II).
+    group
+        Energy group: the compound at one lattice constant (``energy_group`` of the frame).
     frame
         Cell, positions, initial moments and GPAW results (energy in eV, moments in mu_B); None
         when the calculation failed.
@@ -102,6 +108,7 @@ class OrderingResult:
 
     compound: str
     ordering: str
+    group: str
     frame: Atoms | None
     kpoints: list[int]
     wall_time_s: float
@@ -187,9 +194,10 @@ def _broken_symmetry_point(
 
 
 def _attempt(
-    ordering: Ordering, settings: GPAWSettings, workdir: Path, strain: np.ndarray | None
-) -> tuple[Atoms, float]:
-    """Single point of one ordering in ``workdir``; the frame and the wall time (s) that made it.
+    ordering: Ordering, settings: GPAWSettings, workdir: Path, strain: np.ndarray | None, command: str
+) -> tuple[Atoms, float, str]:
+    """Single point of one ordering in ``workdir``; the frame, the wall time (s) and the command that
+    made it (``command`` when computed now, else the one recorded in the status file).
 
     ``strain`` None: ``single_point`` with symmetry; else ``_broken_symmetry_point`` from that strain.
     """
@@ -218,21 +226,25 @@ def _attempt(
         raise
     if computed:
         elapsed = time.perf_counter() - start
-        status_path.write_text(json.dumps({"status": "done", "settings": record, "wall_time_s": elapsed}))
-    wall = json.loads(status_path.read_text())["wall_time_s"]
+        status_path.write_text(json.dumps({"status": "done", "settings": record, "wall_time_s": elapsed,
+                                           "command": command}))
+    status = json.loads(status_path.read_text())
+    wall, made_by = status["wall_time_s"], status.get("command", FIRST_COMMAND)
     frame = atoms.copy()
     frame.set_initial_magnetic_moments(ordering.to_atoms().get_initial_magnetic_moments())
     frame.calc = SinglePointCalculator(frame, energy=energy, magmoms=moments)
-    return frame, wall
+    return frame, wall, made_by
 
 
 def run_ordering(
     compound: str,
+    group: str,
     ordering: Ordering,
     settings: GPAWSettings,
     workdir: Path,
     *,
     starts: int = 0,
+    command: str = "",
 ) -> OrderingResult:
     """Compute one ordering, retrying with ``GENTLE_MIXER`` when the default SCF does not converge.
 
@@ -258,19 +270,20 @@ def run_ordering(
              folder.with_name(folder.name + "-gentle")),
         ):
             try:
-                frame, wall = _attempt(ordering, attempt_settings, attempt_folder, strain)
+                frame, wall, made_by = _attempt(ordering, attempt_settings, attempt_folder, strain, command)
             except KohnShamConvergenceError as error:
                 reasons.append(f"{note}{start_note}: {error or 'SCF not converged'}")
                 continue
-            found.append((frame, wall, note + start_note, attempt_settings))
+            found.append((frame, wall, note + start_note, attempt_settings, made_by))
             break
     if not found:
-        return OrderingResult(compound, ordering.label, None, grid, float("nan"), "; ".join(reasons))
-    frame, wall, note, used = min(found, key=lambda item: item[0].get_potential_energy())
+        return OrderingResult(compound, ordering.label, group, None, grid, float("nan"), "; ".join(reasons))
+    frame, wall, note, used, made_by = min(found, key=lambda item: item[0].get_potential_energy())
     if len(found) > 1:
         note += f" (lowest of {len(found)} starts)"
-    frame.info.update(_frame_info(compound, ordering, used, grid, wall, note))
-    return OrderingResult(compound, ordering.label, frame, grid, wall, note)
+    frame.info.update(_frame_info(compound, group, ordering, used, grid, wall, note))
+    frame.info["command"] = made_by
+    return OrderingResult(compound, ordering.label, group, frame, grid, wall, note)
 
 
 def _with_extra(settings: GPAWSettings, **extra: object) -> GPAWSettings:
@@ -278,13 +291,14 @@ def _with_extra(settings: GPAWSettings, **extra: object) -> GPAWSettings:
 
 
 def _frame_info(
-    compound: str, ordering: Ordering, settings: GPAWSettings, grid: list[int], wall: float, note: str
+    compound: str, group: str, ordering: Ordering, settings: GPAWSettings, grid: list[int], wall: float,
+    note: str,
 ) -> dict:
     u = hubbard_u_for(ordering.to_atoms().get_chemical_symbols(), settings.hubbard)
     return {
         "compound": compound,
         "ordering": ordering.label,
-        "energy_group": compound,
+        "energy_group": group,
         "fingerprint": ordering.fingerprint,
         "xc": f"{settings.xc}+U" if u else settings.xc,
         "hubbard_u_eV": float(next(iter(u.values()), 0.0)),
@@ -315,7 +329,7 @@ def exchange_constants(relative: dict[str, float]) -> tuple[float, float]:
 
 
 def relative_energies_meV(results: list[OrderingResult]) -> dict[str, float]:
-    """E - E(AFM-II) per metal atom (meV) of the finished orderings of one compound; {} without AFM-II."""
+    """E - E(AFM-II) per metal atom (meV) of the finished orderings of one group; {} without AFM-II."""
     per_metal = {}
     for r in results:
         if r.frame is not None:
@@ -326,39 +340,61 @@ def relative_energies_meV(results: list[OrderingResult]) -> dict[str, float]:
     return {label: 1000.0 * (e - per_metal["AFM-II"]) for label, e in per_metal.items()}
 
 
-def write_outputs(
-    results: list[OrderingResult],
-    lattices: dict[str, float],
-    settings: dict[str, GPAWSettings],
-    broken_symmetry: list[str],
-    command: str,
-    extxyz: Path,
-) -> None:
-    """Rewrite the extended XYZ file and its Markdown summary from the results so far.
+def group_name(compound: str, scale: float) -> str:
+    """Energy group of a compound at ``scale`` times its reference lattice constant ('MnO', 'MnO@0.98')."""
+    return compound if scale == 1.0 else f"{compound}@{scale:g}"
 
-    ``settings`` maps each compound to its GPAW settings; ``broken_symmetry`` names the compounds
-    computed without point-group symmetry.
-    """
-    common = next(iter(settings.values()))
+
+def rocksalt_constant(frame: Atoms) -> float:
+    """Cubic rocksalt constant (Angstrom) with the frame's volume per metal atom (a**3 / 4)."""
+    n_metal = sum(s != "O" for s in frame.get_chemical_symbols())
+    return float((4.0 * frame.get_volume() / n_metal) ** (1.0 / 3.0))
+
+
+def results_from_file(extxyz: Path, skip: set[tuple[str, str]]) -> list[OrderingResult]:
+    """The finished frames already in ``extxyz`` but not in ``skip`` (energy group, ordering), as results."""
+    if not extxyz.is_file():
+        return []
+    kept = []
+    for frame in read(extxyz, index=":", format="extxyz"):
+        info = frame.info
+        if (info["energy_group"], info["ordering"]) in skip:
+            continue
+        info.setdefault("command", FIRST_COMMAND)
+        kept.append(OrderingResult(info["compound"], info["ordering"], info["energy_group"], frame,
+                                   [int(n) for n in str(info["kpoints"]).split("x")],
+                                   float(info["wall_time_s"]), str(info["mixer"])))
+    return kept
+
+
+def write_outputs(results: list[OrderingResult], extxyz: Path) -> None:
+    """Rewrite the extended XYZ file and its Markdown summary from ``results``, one section per group."""
     extxyz.parent.mkdir(parents=True, exist_ok=True)
     frames = [r.frame for r in results if r.frame is not None]
     if frames:
         write(extxyz, frames, format="extxyz")
+    info = frames[0].info if frames else {}
     lines = [
         "# GPAW ordering ladders of the rocksalt monoxides",
         "",
-        f"Frames: `{extxyz.name}` (one per compound and ordering; `energy` eV, `magmoms` mu_B;",
-        "energies compare only within one `energy_group` = compound). Produced by",
+        f"Frames: `{extxyz.name}` (one per compound, lattice constant and ordering; `energy` eV,",
+        "`magmoms` mu_B; energies compare only within one `energy_group`: the compound at one lattice",
+        "constant, named `MnO` at the reference constant and `MnO@0.98` at 0.98 times it). Produced by",
         "",
-        f"    {command}",
+        *[f"    {made_by}" for made_by in dict.fromkeys(f.info["command"] for f in frames)],
         "",
-        f"Settings: GPAW {gpaw_version()}, {common.xc}+U (Materials Project U on the metal d shell),",
-        f"{common.ecut_eV:g} eV plane waves, Gamma-centred k-grids (density per compound below),",
-        f"Fermi-Dirac {common.smearing_eV:g} eV, SCF tolerance {common.energy_tolerance_eV:g} eV per valence",
-        f"electron, at most {common.max_scf_iterations} SCF iterations; a second try with a Pulay mixer",
-        "(beta 0.02) when the first does not converge.",
+        "(each run rewrites the groups it computes and keeps the others already in the file; the",
+        "`command` of each frame says which run made it, restart files in the work directory).",
+        "",
+        f"Settings: GPAW {gpaw_version()}, {info.get('xc', 'PBE+U')} (Materials Project U on the metal d",
+        f"shell), {info.get('ecut_eV', 550.0):g} eV plane waves, Gamma-centred k-grids (density per group",
+        f"below), Fermi-Dirac {info.get('smearing_eV', 0.05):g} eV, SCF tolerance 2e-05 eV per valence",
+        "electron, at most 200 SCF iterations; a second try with a Pulay mixer (beta 0.02) when the",
+        "first does not converge.",
         "Orderings from `magscreen.magnetism.enumerate_collinear` with configs/demo.yaml's `orderings`",
-        "(ideal cubic rocksalt, unrelaxed). Starting moments from that file.",
+        "(ideal cubic rocksalt, unrelaxed). Starting moments from that file. Reference lattice",
+        "constants: NiO at the DeltaSpin training cell, the others experimental",
+        "(`magscreen.reference.textbook`); `--scales` adds isotropically strained copies.",
         "",
         "High-spin Fe2+ (d6) and Co2+ (d7) have partly filled minority t2g levels. With the symmetry of",
         "the ideal cells imposed, PBE+U converges to metallic states with fractional t2g occupations",
@@ -368,27 +404,34 @@ def write_outputs(
         f"{KICK_A} A along (1,2,3)); the SCF then continues in the ideal cell and keeps an orbitally",
         "ordered, gapped state; with several starts (the strain's axes permuted) the lowest is kept.",
         "This finds a low-lying state, not provably the lowest one (the note column says which start),",
-        "and the k-point density is lower (no symmetry reduction of the grid).",
+        "and the k-point density is lower (no symmetry reduction of the grid). CoO shows how many such",
+        "states there are: its FM cell started from 2.5 mu_B per Co converged 190 meV lower than from",
+        "2.6 mu_B (the file keeps the lower, from the first run); AFM-I came out 279 meV/Co above AFM-II",
+        "from each of three distorted starts (its gap 1.5 eV against AFM-II's 3.0 eV: an orbital order",
+        "the tetragonal AFM-I cell favours, so its energy is partly orbital, not magnetic); and AFM-II",
+        "at 0.98 a lies 70 meV/Co above FM, against 76 and 64 meV below it at a and 1.02 a.",
         "",
         "Heisenberg J1, J2: E = sum over pairs J S_i.S_j with unit spins, per metal atom",
         "FM = 6 J1 + 3 J2, AFM-I = -2 J1 + 3 J2, AFM-II = -3 J2 (positive J antiferromagnetic).",
         "",
     ]
-    for compound in lattices:
-        group = [r for r in results if r.compound == compound]
-        if not group:
-            continue
-        relative = relative_energies_meV(group)
-        u = settings_u(compound, settings[compound])
-        symmetry = ", no point-group symmetry" if compound in broken_symmetry else ""
+    for name in dict.fromkeys(r.group for r in results):
+        group = [r for r in results if r.group == name]
+        done = [r.frame for r in group if r.frame is not None]
+        if done:
+            head = done[0].info
+            symmetry = ", no point-group symmetry" if "no point-group symmetry" in head["mixer"] else ""
+            lines += [f"## {name}, a = {rocksalt_constant(done[0]):.4f} A, U = {head['hubbard_u_eV']:g} eV, "
+                      f"{head['ecut_eV']:g} eV, {head['kpoint_density_per_A']:g} k-points per 1/A{symmetry}"]
+        else:
+            lines += [f"## {name}"]
         lines += [
-            f"## {compound}, a = {lattices[compound]:.4f} A, U = {u:g} eV, "
-            f"{settings[compound].kpoint_density:g} k-points per 1/A{symmetry}",
             "",
             "| ordering | cell atoms | k-grid | E - E(AFM-II) (meV/metal) | metal moment (mu_B) | wall (s) "
             "| note |",
             "|---|---|---|---|---|---|---|",
         ]
+        relative = relative_energies_meV(group)
         for r in group:
             if r.frame is None:
                 lines.append(f"| {r.ordering} | | {'x'.join(map(str, r.kpoints))} | failed | | | {r.note} |")
@@ -405,18 +448,17 @@ def write_outputs(
     extxyz.with_suffix(".md").write_text("\n".join(lines))
 
 
-def settings_u(compound: str, settings: GPAWSettings) -> float:
-    """Hubbard U (eV) on the metal of ``compound``."""
-    return hubbard_u_for([metal_of(compound), "O"], settings.hubbard).get(metal_of(compound), 0.0)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--compounds", nargs="+", default=list(COMPOUNDS), choices=COMPOUNDS)
+    parser.add_argument("--scales", nargs="+", type=float, default=[1.0],
+                        help="lattice constants as multiples of the reference one (one energy group each)")
+    parser.add_argument("--orderings", nargs="+", default=list(ORDERING_LABELS), choices=ORDERING_LABELS,
+                        help="orderings to compute (the others of a group are kept from the output file)")
     parser.add_argument("--ecut", type=float, default=550.0, help="plane-wave cutoff (eV)")
     parser.add_argument("--kpoint-density", type=float, default=3.0, help="k-points per 1/Angstrom")
     parser.add_argument("--budget-min", type=float, default=15.0,
-                        help="wall-time budget per compound (minutes); the calculation in flight is dropped")
+                        help="wall-time budget per group (minutes); the calculation in flight is dropped")
     parser.add_argument("--broken-symmetry", nargs="*", default=["CoO", "FeO"], choices=COMPOUNDS,
                         help="compounds of orbitally degenerate ions, computed without point-group "
                              "symmetry from a distorted start")
@@ -438,44 +480,44 @@ def main(argv: list[str] | None = None) -> None:
     }
     lattices = {c: deltaspin_lattice() if c == "NiO" else textbook_lattice(metal_of(c))
                 for c in args.compounds}
+    groups = {group_name(c, scale): (c, a * scale) for c, a in lattices.items() for scale in args.scales}
     print(f"NiO lattice from the DeltaSpin cell ({DELTASPIN_BOX}): a = {deltaspin_lattice():.4f} A",
           flush=True)
     signal.signal(signal.SIGALRM, _on_alarm)
-    results: list[OrderingResult] = []
-    for compound, a in lattices.items():
+    results = results_from_file(args.output, skip={(g, label) for g in groups for label in args.orderings})
+    for name, (compound, a) in groups.items():
         orderings = demo_orderings(rocksalt(metal_of(compound), a))
         start = time.monotonic()
         signal.alarm(int(args.budget_min * 60))
         try:
-            for ordering in orderings:
+            for ordering in (o for o in orderings if o.label in args.orderings):
                 grid = kpoint_grid(ordering.to_atoms(), settings[compound].kpoint_density)
-                print(f"{compound} {ordering.label}: {len(ordering.structure)} atoms, k {grid} ...",
-                      flush=True)
+                print(f"{name} {ordering.label}: {len(ordering.structure)} atoms, k {grid} ...", flush=True)
                 starts = 0 if compound not in args.broken_symmetry else (
                     len(KICK_STRAINS) if f"{compound}:{ordering.label}" in args.all_starts else args.starts)
-                result = run_ordering(compound, ordering, settings[compound],
-                                      args.workdir / compound / ordering.label, starts=starts)
+                result = run_ordering(compound, name, ordering, settings[compound],
+                                      args.workdir / name / ordering.label, starts=starts, command=command)
                 results.append(result)
                 energy = "failed" if result.frame is None else f"{result.frame.get_potential_energy():.6f} eV"
                 print(f"  {energy}, {result.wall_time_s:.0f} s, {result.note}", flush=True)
-                write_outputs(results, lattices, settings, args.broken_symmetry, command, args.output)
+                write_outputs(results, args.output)
         except BudgetExceeded:
             elapsed = time.monotonic() - start
-            print(f"{compound}: budget of {args.budget_min} min used up after {elapsed:.0f} s", flush=True)
-            done = {r.ordering for r in results if r.compound == compound}
+            print(f"{name}: budget of {args.budget_min} min used up after {elapsed:.0f} s", flush=True)
+            done = {r.ordering for r in results if r.group == name}
             results += [
-                OrderingResult(compound, o.label, None,
+                OrderingResult(compound, o.label, name, None,
                                kpoint_grid(o.to_atoms(), settings[compound].kpoint_density),
                                float("nan"), f"not finished within {args.budget_min:g} min")
-                for o in orderings if o.label not in done
+                for o in orderings if o.label not in done and o.label in args.orderings
             ]
-            write_outputs(results, lattices, settings, args.broken_symmetry, command, args.output)
+            write_outputs(results, args.output)
         finally:
             signal.alarm(0)
-        relative = relative_energies_meV([r for r in results if r.compound == compound])
-        print(f"{compound}: E - E(AFM-II) (meV/metal) {relative}", flush=True)
+        relative = relative_energies_meV([r for r in results if r.group == name])
+        print(f"{name}: E - E(AFM-II) (meV/metal) {relative}", flush=True)
         if all(label in relative for label in ORDERING_LABELS):
-            print(f"{compound}: J1, J2 = {exchange_constants(relative)} meV", flush=True)
+            print(f"{name}: J1, J2 = {exchange_constants(relative)} meV", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from magscreen.magnetism.heisenberg import HeisenbergCalculator
 from magscreen.potential import MagneticPotential
 from magscreen.potential.data import Frame
 from magscreen.potential.graph import build_graph
-from magscreen.training.readout import fit_readout
+from magscreen.potential.magnetic import MagneticHyperparameters
+from magscreen.training.readout import fit_readout, readout_parameters, ridge_per_weight
 
 J1 = -0.012  # eV per pair, antiferromagnetic nearest neighbours (HeisenbergCalculator: J > 0 is FM)
 LENGTH = 2.0  # mu_B, every moment
@@ -144,3 +145,33 @@ def test_rattle_prior_keeps_the_magnetic_blocks_from_adding_forces_off_the_train
         fit(model, train, {"energy": 1.0, "magnetic_forces": 1.0}, rattle_prior=prior)
         sizes.append(np.abs(magnetic_block_forces(model, probe, rattled)).mean())
     assert sizes[1] < 0.5 * sizes[0]
+
+
+def test_element_ridge_damps_only_its_element():
+    """A huge ridge on the Fe heads leaves the Fe magnetic forces near zero; the default fits them."""
+    magnetic = MagneticHyperparameters(element_heads=("Fe",))
+    frames = heisenberg_frames(8, seed=5)
+    label_scale = np.mean([np.abs(f.magnetic_forces).mean() for f in frames])
+    errors = {}
+    for name, element_ridge in (("default", None), ("damped", {"Fe": (1e6, 1e6)})):
+        model = MagneticPotential(soc=False, seed=11, species=("Fe",), cutoff=3.0, magnetic=magnetic).double()
+        fit(model, frames, {"energy": 1.0, "magnetic_forces": 1.0}, element_ridge=element_ridge)
+        errors[name] = np.mean([np.abs(magnetic_forces(model, f) - f.magnetic_forces).mean() for f in frames])
+    assert errors["default"] < 0.02 * label_scale
+    assert errors["damped"] > 0.9 * label_scale
+
+
+def test_ridge_per_weight_follows_the_head_layout():
+    magnetic = MagneticHyperparameters(element_heads=("Fe", "Ni"))
+    model = MagneticPotential(soc=False, seed=1, species=("O", "Fe", "Ni"), magnetic=magnetic)
+    ridge = ridge_per_weight(model, 1e-7, {"Ni": (1.0, 2.0)})
+    assert len(ridge) == sum(p.numel() for p in readout_parameters(model))
+    node = model.magnetic.exchange[-1]
+    node_ridge = ridge[: node.weight.numel()].reshape(node.weight.shape)[:, 0]
+    assert node_ridge.tolist() == [1e-7, 1e-7, 1e-7, 1e-7, 1.0, 1.0]  # slots shared, Fe, Ni x (e0, e1)
+    pair = model.magnetic.pair_radial[-1]
+    start = 2 * node.weight.numel() // node.in_features + node.weight.numel()
+    per_slot = ridge[start : start + pair.weight.numel()].reshape(6, -1)[:, 0]
+    assert per_slot.tolist() == [1e-7, 1e-7, 1e-7, 2.0, 2.0, 2.0]  # (0,0) (1,0) (1,1) (2,0) (2,1) (2,2)
+    with pytest.raises(ValueError, match="Co"):
+        ridge_per_weight(model, 1e-7, {"Co": (1.0, 1.0)})

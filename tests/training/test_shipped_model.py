@@ -1,11 +1,13 @@
-"""The shipped NiO model: loadable by name, and its documented validation errors reproduce."""
+"""The shipped model: loadable by name, its documented validation errors reproduce, its ladders hold."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from ase.io import read
 
 from magscreen.potential import MagneticCalculator, MagneticPotential
 from magscreen.potential.calculator import SHIPPED_MODELS_DIR
@@ -13,13 +15,14 @@ from magscreen.potential.data import read_deepmd_spin
 from magscreen.training.evaluation import validation_errors
 
 REPO = Path(__file__).resolve().parents[2]
-WEIGHTS = SHIPPED_MODELS_DIR / "nio.pt"
+WEIGHTS = SHIPPED_MODELS_DIR / "monoxides.pt"
+LADDERS = REPO / "configs" / "train" / "data" / "monoxide_ladders.extxyz"
 RECORD = json.loads(WEIGHTS.with_suffix(".json").read_text())
 
 
-def test_shipped_nio_loads_by_name():
-    calculator = MagneticCalculator("nio")
-    assert calculator.magnetic_domain == ("Ni",)
+def test_shipped_model_loads_by_name():
+    calculator = MagneticCalculator("monoxides")
+    assert calculator.magnetic_domain == ("Co", "Mn", "Ni")
     assert calculator.model_version == RECORD["model_version"]  # the record belongs to these weights
 
 
@@ -31,7 +34,7 @@ def _check(found: dict, names: tuple[str, ...]) -> None:
         assert f"{expected:.3g}" in documented, f"docs/model.md does not quote the {name} MAE {expected:.3g}"
 
 
-def test_shipped_nio_reproduces_energy_and_magnetic_force_errors(nio_data):
+def test_shipped_model_reproduces_energy_and_magnetic_force_errors(nio_data):
     """Energy and magnetic-force MAE on data_2 (31 held-out frames) recomputed from the shipped file."""
     model = MagneticPotential.load(WEIGHTS)
     found = validation_errors(model, read_deepmd_spin(nio_data / "data_2"), forces=False)
@@ -39,7 +42,32 @@ def test_shipped_nio_reproduces_energy_and_magnetic_force_errors(nio_data):
 
 
 @pytest.mark.slow
-def test_shipped_nio_reproduces_force_errors(nio_data):
+def test_shipped_model_reproduces_force_errors(nio_data):
     model = MagneticPotential.load(WEIGHTS)
     found = validation_errors(model, read_deepmd_spin(nio_data / "data_2"), forces=True)
     _check(found, ("forces",))
+
+
+def test_shipped_model_puts_afm2_lowest_on_every_ladder():
+    """On every GPAW ladder it was fitted to (MnO at five lattice constants, NiO, CoO), AFM-II is the
+    model's ground state, and MnO's ordering energies are within 3 meV per Mn of GPAW's."""
+    model = MagneticPotential.load(WEIGHTS)
+    calculator = MagneticCalculator(model)
+    groups: dict[str, dict[str, tuple[float, float]]] = {}
+    for atoms in read(LADDERS, index=":", format="extxyz"):
+        metals = int(np.sum(atoms.numbers != 8))
+        dft = atoms.get_potential_energy() / metals
+        atoms.set_initial_magnetic_moments(atoms.get_magnetic_moments())
+        atoms.calc = calculator
+        groups.setdefault(atoms.info["energy_group"], {})[atoms.info["ordering"]] = (
+            atoms.get_potential_energy() / metals,
+            dft,
+        )
+    assert {g.split("@")[0] for g in groups} == {"NiO", "MnO", "CoO"}
+    for group, energies in groups.items():
+        model_e = {label: e for label, (e, _) in energies.items()}
+        assert min(model_e, key=model_e.get) == "AFM-II", group
+        if group.startswith("MnO"):
+            for label, (e, dft) in energies.items():
+                gap, dft_gap = e - energies["AFM-II"][0], dft - energies["AFM-II"][1]
+                assert abs(gap - dft_gap) < 3e-3, (group, label)

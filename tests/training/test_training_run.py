@@ -95,6 +95,18 @@ def test_frozen_backbone_cannot_train_forces(tmp_path, deepmd_folder):
         load_train_config(path)
 
 
+def test_element_ridge_needs_an_element_head(tmp_path, deepmd_folder):
+    stage = {
+        **FROZEN,
+        "optimizer": "least_squares",
+        "epochs": 1,
+        "element_ridge": {"Mn": {"node": 1, "pair": 1}},
+    }
+    path = _config(tmp_path, deepmd_folder, "ridge", [stage])
+    with pytest.raises(InputError, match=r"ridge\.yaml: stages\.0\.element_ridge: .*no element head"):
+        load_train_config(path)
+
+
 def test_unknown_key_names_path(tmp_path, deepmd_folder):
     path = _config(tmp_path, deepmd_folder, "typo", [{**FROZEN, "epoch": 3}])
     with pytest.raises(InputError, match=r"typo\.yaml: stages\.0\.epoch"):
