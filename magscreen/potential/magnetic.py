@@ -134,7 +134,8 @@ class MagneticHyperparameters:
 
     @property
     def head_slots(self) -> int:
-        """Node heads: one per element of ``element_heads`` and one shared by all other elements."""
+        """Node heads: one per element of ``element_heads`` and a shared one, which carries energy only
+        when ``element_heads`` is empty (otherwise atoms of other elements carry none)."""
         return len(self.element_heads) + 1
 
     @property
