@@ -29,7 +29,8 @@ from ase.io import read
 from pymatgen.core import Lattice, Structure
 
 from magscreen.magnetism import enumerate_collinear
-from magscreen.potential import MagneticPotential, build_graph
+from magscreen.potential import MagneticPotential
+from magscreen.potential.graph import graph_from_atoms
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "configs" / "demo.yaml"
@@ -53,18 +54,7 @@ def orderings(compound: str, a: float, moments: dict[str, float]) -> dict[str, A
 
 def evaluate(model: MagneticPotential, atoms: Atoms, moments: np.ndarray | None = None, forces: bool = False):
     """Energy (eV), magnetic energy (eV) and, if asked, forces (eV/A) of ``atoms``."""
-    if moments is None:
-        moments = np.zeros((len(atoms), 3))
-        moments[:, 2] = atoms.get_initial_magnetic_moments()
-    graph = build_graph(
-        atoms.numbers,
-        atoms.positions,
-        atoms.cell.array,
-        atoms.pbc,
-        moments,
-        cutoff=model.cutoff,
-        dtype=model.dtype,
-    )
+    graph = graph_from_atoms(atoms, model.cutoff, moments, model.dtype)  # moments: initial ones by default
     out = model(graph, compute_forces=forces, compute_magnetic_forces=False)
     result = [float(out["energy"][0].detach()), float(out["magnetic_energy"][0].detach())]
     return (*result, out["forces"].detach().numpy()) if forces else tuple(result)

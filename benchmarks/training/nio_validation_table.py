@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from magscreen.potential import MagneticPotential, build_graph
+from magscreen.potential import MagneticPotential
 from magscreen.potential.baselines import HeisenbergLandauModel
 from magscreen.potential.data import read_deepmd_spin
 from magscreen.training.metrics import UNITS, evaluate
@@ -41,15 +41,7 @@ def sevennet_zero_shot_row(train, validation) -> dict:
     model = MagneticPotential.from_sevennet()
 
     def predict(frame):
-        graph = build_graph(
-            frame.numbers,
-            frame.positions,
-            frame.cell,
-            frame.pbc,
-            frame.moments,
-            cutoff=model.cutoff,
-            dtype=model.dtype,
-        )
+        graph = frame.graph(model.cutoff, model.dtype)
         out = model(graph, compute_forces=True)
         return (
             float(out["energy"][0]),
@@ -62,15 +54,7 @@ def sevennet_zero_shot_row(train, validation) -> dict:
             [
                 float(
                     model(
-                        build_graph(
-                            f.numbers,
-                            f.positions,
-                            f.cell,
-                            f.pbc,
-                            f.moments,
-                            cutoff=model.cutoff,
-                            dtype=model.dtype,
-                        ),
+                        f.graph(model.cutoff, model.dtype),
                         compute_forces=False,
                         compute_magnetic_forces=False,
                     )["energy"][0]

@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from magscreen.potential import MagneticPotential, build_graph
+from magscreen.potential import MagneticPotential
 from magscreen.potential.data import read_deepmd_spin
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nio_deltaspin"
 
 
 def forces(model: MagneticPotential, frame, positions: np.ndarray) -> np.ndarray:
-    graph = build_graph(
-        frame.numbers, positions, frame.cell, frame.pbc, frame.moments, cutoff=model.cutoff, dtype=model.dtype
-    )
+    graph = replace(frame, positions=positions).graph(model.cutoff, model.dtype)
     return model(graph, compute_forces=True, compute_magnetic_forces=False)["forces"].detach().numpy()
 
 

@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from ase.data import atomic_numbers, chemical_symbols
 
 from magscreen.errors import InputError
+from magscreen.potential.graph import MagneticGraph, build_graph
 
 LABELS = ("energy", "forces", "magnetic_forces", "stress")
 """Label names a frame may carry, in the order the loss uses them."""
@@ -91,6 +93,12 @@ class Frame:
         """Chemical symbols of the atoms that carry a non-zero moment."""
         carrying = np.linalg.norm(self.moments, axis=1) > 0
         return frozenset(chemical_symbols[z] for z in np.unique(self.numbers[carrying]))
+
+    def graph(self, cutoff: float, dtype: torch.dtype = torch.float64) -> MagneticGraph:
+        """Graph of the frame, its moments included, with the neighbour list within ``cutoff`` (Angstrom)."""
+        return build_graph(
+            self.numbers, self.positions, self.cell, self.pbc, self.moments, cutoff=cutoff, dtype=dtype
+        )
 
     def to_atoms(self):
         """The frame as an ASE ``Atoms`` with its moments as initial magnetic moments."""

@@ -8,7 +8,7 @@ import torch
 from tqdm.auto import tqdm
 
 from magscreen.potential.data import Frame
-from magscreen.potential.graph import build_graph, collate
+from magscreen.potential.graph import collate
 from magscreen.potential.model import MagneticPotential
 from magscreen.training.metrics import Prediction, errors
 
@@ -30,14 +30,7 @@ def predict_frames(
     starts = range(0, len(frames), batch_size)
     for start in tqdm(starts, desc="evaluating", disable=not progress, leave=False):
         chunk = frames[start : start + batch_size]
-        graph = collate(
-            [
-                build_graph(
-                    f.numbers, f.positions, f.cell, f.pbc, f.moments, cutoff=model.cutoff, dtype=model.dtype
-                )
-                for f in chunk
-            ]
-        )
+        graph = collate([f.graph(model.cutoff, model.dtype) for f in chunk])
         result = model(graph, compute_forces=forces)
         offsets = torch.cumsum(torch.tensor([0] + [f.n_atoms for f in chunk]), 0)
         for k in range(len(chunk)):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -28,7 +28,7 @@ from ase.data import chemical_symbols
 from tqdm.auto import tqdm
 
 from magscreen.potential.data import Frame
-from magscreen.potential.graph import MagneticGraph, build_graph
+from magscreen.potential.graph import MagneticGraph
 from magscreen.potential.model import BackboneCache, MagneticPotential
 
 __all__ = ["ReadoutFit", "fit_readout", "readout_parameters", "ridge_per_weight"]
@@ -297,15 +297,7 @@ def fit_readout(
             add_rows(d_energy[None], np.atleast_1d(frame.energy - float(cache.energy[0])), scale, offsets)
         if rattle_prior > 0:
             rattled = frame.positions + rng.normal(scale=rattle_sigma, size=frame.positions.shape)
-            rattled_graph = build_graph(
-                frame.numbers,
-                rattled,
-                frame.cell,
-                frame.pbc,
-                frame.moments,
-                cutoff=model.cutoff,
-                dtype=graph.positions.dtype,
-            )
+            rattled_graph = replace(frame, positions=rattled).graph(model.cutoff, graph.positions.dtype)
             rattle_probes = rng.choice([-1.0, 1.0], size=(force_probes, frame.n_atoms, 3))
             _, _, d_rattled = _design(model, frame, rattled_graph, cache, False, rattle_probes)
             scale = np.sqrt(

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from magscreen.errors import InputError
 from magscreen.potential.data import Frame, check_elements, read_frames, require_frames
-from magscreen.potential.graph import MagneticGraph, build_graph, collate
+from magscreen.potential.graph import collate
 from magscreen.potential.magnetic import MagneticHyperparameters
 from magscreen.potential.model import BackboneCache, MagneticPotential
 from magscreen.training.config import StageConfig, TrainConfig
@@ -242,9 +242,9 @@ class Trainer:
         )
         self._trainable_backbone = [p for p in self.model.backbone_parameters() if p.requires_grad]
         self._frames_by_source = {f.source: f for f in self.train_frames + self.validation_frames}
-        self.train_graphs = [self._graph(f) for f in self.train_frames]
+        self.train_graphs = [f.graph(self.model.cutoff, self.dtype) for f in self.train_frames]
         self.model.record_magnetic_domain(self.train_graphs, [f.moments for f in self.train_frames])
-        self.validation_graphs = [self._graph(f) for f in self.validation_frames]
+        self.validation_graphs = [f.graph(self.model.cutoff, self.dtype) for f in self.validation_frames]
         self.variances = label_variances(self.train_frames)
         self.ema = ExponentialMovingAverage(self.model, config.ema_decay)
         self.history: list[dict] = []
@@ -259,17 +259,6 @@ class Trainer:
         self._optimizer_state: dict | None = None
 
     # ------------------------------------------------------------------ set-up
-
-    def _graph(self, frame: Frame) -> MagneticGraph:
-        return build_graph(
-            frame.numbers,
-            frame.positions,
-            frame.cell,
-            frame.pbc,
-            frame.moments,
-            cutoff=self.model.cutoff,
-            dtype=self.dtype,
-        )
 
     def _energies(self, indices: Sequence[int]) -> np.ndarray:
         """Model energies (eV) of these training frames; from cached backbone outputs where available."""

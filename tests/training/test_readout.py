@@ -6,13 +6,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 from ase.build import bulk
 
 from magscreen.magnetism.heisenberg import HeisenbergCalculator
 from magscreen.potential import MagneticPotential
 from magscreen.potential.data import Frame
-from magscreen.potential.graph import build_graph
+from magscreen.potential.graph import graph_from_atoms
 from magscreen.potential.magnetic import MagneticHyperparameters
 from magscreen.training.readout import fit_readout, readout_parameters, ridge_per_weight
 
@@ -47,12 +46,7 @@ def heisenberg_frames(n: int, seed: int) -> list[Frame]:
 
 
 def fit(model: MagneticPotential, frames: list[Frame], weights: dict[str, float], **priors: float):
-    graphs = [
-        build_graph(
-            f.numbers, f.positions, f.cell, f.pbc, f.moments, cutoff=model.cutoff, dtype=torch.float64
-        )
-        for f in frames
-    ]
+    graphs = [f.graph(model.cutoff) for f in frames]
     caches = [model.backbone_cache(g) for g in graphs]
     variances = {"energy": 1e-4, "magnetic_forces": 1e-3, "forces": 1e-3}
     return fit_readout(
@@ -77,15 +71,7 @@ def test_heisenberg_toy_with_known_j_is_recovered(model):
     energies = []
     for signs in ([1, 1], [1, -1]):
         moments = np.outer(signs, [0, 0, LENGTH])
-        graph = build_graph(
-            atoms.numbers,
-            atoms.positions,
-            atoms.cell[:],
-            atoms.pbc,
-            moments,
-            cutoff=model.cutoff,
-            dtype=torch.float64,
-        )
+        graph = graph_from_atoms(atoms, model.cutoff, moments)
         energies.append(
             float(model(graph, compute_forces=False, compute_magnetic_forces=False)["energy"][0].detach())
         )
@@ -112,25 +98,14 @@ def test_energy_group_gets_its_own_offset(model):
 
 
 def magnetic_forces(model: MagneticPotential, frame: Frame) -> np.ndarray:
-    graph = build_graph(
-        frame.numbers,
-        frame.positions,
-        frame.cell,
-        frame.pbc,
-        frame.moments,
-        cutoff=model.cutoff,
-        dtype=torch.float64,
-    )
-    return model(graph, compute_forces=False)["magnetic_forces"].detach().numpy()
+    return model(frame.graph(model.cutoff), compute_forces=False)["magnetic_forces"].detach().numpy()
 
 
 def magnetic_block_forces(model: MagneticPotential, frame: Frame, positions: np.ndarray) -> np.ndarray:
     """Forces of the magnetic blocks alone (eV/Angstrom): with moments minus without."""
     out = []
     for moments in (frame.moments, np.zeros_like(frame.moments)):
-        graph = build_graph(
-            frame.numbers, positions, frame.cell, frame.pbc, moments, cutoff=model.cutoff, dtype=torch.float64
-        )
+        graph = replace(frame, positions=positions, moments=moments).graph(model.cutoff)
         out.append(model(graph, compute_magnetic_forces=False)["forces"].detach().numpy())
     return out[0] - out[1]
 
