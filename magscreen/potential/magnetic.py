@@ -301,6 +301,7 @@ class MagneticEnergy(nn.Module):
         edge_vec: torch.Tensor,
         moments: torch.Tensor,
         numbers: torch.Tensor | None = None,
+        soc_moments: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Magnetic energy per atom (eV), shape (..., N).
 
@@ -317,6 +318,9 @@ class MagneticEnergy(nn.Module):
             moment configurations of the same structure.
         numbers
             Atomic numbers (N,), which pick the element heads; None: the shared head for all.
+        soc_moments
+            Moments seen by the spin-orbit terms, shape of ``moments`` (the model zeroes those
+            outside the spin-orbit domain); None: ``moments``.
         """
         hyper = self.hyper
         num_atoms = features.shape[0]
@@ -359,9 +363,49 @@ class MagneticEnergy(nn.Module):
                 pair = pair * ((slots[centre] > 0) & (slots[neighbour] > 0)).to(pair.dtype)
             energy = energy + 0.5 * _scatter(pair, centre, num_atoms, dim=-1)
         if self.soc:
-            invariants = self.spin_orbit_invariants(weights[:, c:], edge_index, edge_vec, m, num_atoms)
-            energy = energy + (self.soc_coefficients(node) * invariants).sum(-1)
+            hidden, invariants = self.spin_orbit_features(
+                features, edge_index, edge_vec, moments if soc_moments is None else soc_moments, weights
+            )
+            energy = energy + (self.soc_coefficients[-1](hidden) * invariants).sum(-1)
         return energy
+
+    def spin_orbit_features(
+        self,
+        features: torch.Tensor,
+        edge_index: torch.Tensor,
+        edge_vec: torch.Tensor,
+        moments: torch.Tensor,
+        weights: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs of the spin-orbit output layer and the invariants it multiplies.
+
+        The spin-orbit energy of atom i is ``sum_k (W z_i + b)_k I_ik``: linear in the output layer
+        (W, b), which is what :mod:`magscreen.training.soc_fit` fits with everything else frozen.
+
+        Returns
+        -------
+        tuple
+            ``z`` (..., N, hidden), the last hidden layer of the coefficient network (from the
+            backbone features and the moment lengths), and ``I`` (..., N, 4 * soc_channels), the
+            invariants of :meth:`spin_orbit_invariants`. Moments in Bohr magnetons, (..., N, 3).
+        """
+        hyper = self.hyper
+        num_atoms = features.shape[0]
+        m = moments / hyper.moment_scale
+        if weights is None:
+            r = torch.linalg.norm(edge_vec, dim=-1)
+            weights = (
+                self.radial(self.radial_basis(r))
+                * self.envelope(r).unsqueeze(-1)
+                * self.sender(features)[edge_index[1]]
+            ) / hyper.avg_num_neighbors
+        receiver = self.receiver(features).expand(*m.shape[:-2], -1, -1)
+        node = torch.cat([receiver, self._magnitude((m * m).sum(-1))], dim=-1)
+        hidden = self.soc_coefficients[:-1](node)
+        invariants = self.spin_orbit_invariants(
+            weights[:, self.exchange_width :], edge_index, edge_vec, m, num_atoms
+        )
+        return hidden, invariants
 
     def spin_orbit_invariants(
         self,

@@ -132,6 +132,9 @@ class MagneticPotential(nn.Module):
             )
         self.magnetic_domain: tuple[str, ...] = ()
         self.magnetic_environments: dict[str, list[list[str]]] = {}
+        # elements (and their environments) whose spin-orbit anisotropy was fitted; empty: all atoms
+        self.soc_domain: tuple[str, ...] = ()
+        self.soc_environments: dict[str, list[list[str]]] = {}
 
     @classmethod
     def from_sevennet(
@@ -319,12 +322,21 @@ class MagneticPotential(nn.Module):
 
         Moments on atoms outside the magnetic domain (:meth:`in_magnetic_domain`) are ignored: their
         magnetic energy and magnetic forces are zero and the energy is the backbone's, instead of an
-        extrapolation of the magnetic blocks to chemistry they never learned.
+        extrapolation of the magnetic blocks to chemistry they never learned. The spin-orbit terms
+        likewise see only the moments inside the spin-orbit domain (:meth:`in_soc_domain`).
         """
         inside = self.in_magnetic_domain(graph)
+        soc_moments = None
+        if self.soc:
+            soc_inside = self.in_soc_domain(graph)
+            soc_moments = moments
+            if soc_inside is not None:
+                soc_moments = moments * soc_inside.to(moments.dtype).unsqueeze(-1)
         if inside is not None:
             moments = moments * inside.to(moments.dtype).unsqueeze(-1)
-        return self.magnetic(features, graph.edge_index, edge_vec, moments, graph.numbers)
+        return self.magnetic(
+            features, graph.edge_index, edge_vec, moments, graph.numbers, soc_moments=soc_moments
+        )
 
     def in_magnetic_domain(self, graph: MagneticGraph) -> torch.Tensor | None:
         """Per atom, whether the model was trained with moments on its element in its environment.
@@ -334,37 +346,61 @@ class MagneticPotential(nn.Module):
         (an untrained model: every atom counts). An atom whose environment changes as a new
         element enters its cutoff sphere changes domain there, and its energy jumps.
         """
-        if not self.magnetic_domain:
-            return None
-        numbers = graph.numbers
-        present = torch.zeros(len(numbers), 119, dtype=torch.bool, device=numbers.device)
-        present[graph.edge_index[0], numbers[graph.edge_index[1]]] = True
-        inside = torch.zeros(len(numbers), dtype=torch.bool, device=numbers.device)
-        for element in self.magnetic_domain:
-            is_element = numbers == atomic_numbers[element]
-            environments = self.magnetic_environments.get(element)
-            if environments is None:
-                inside |= is_element
-                continue
-            for environment in environments:
-                expected = torch.zeros(119, dtype=torch.bool, device=numbers.device)
-                expected[[atomic_numbers[e] for e in environment]] = True
-                inside |= is_element & (present == expected).all(-1)
-        return inside
+        return _in_domain(graph, self.magnetic_domain, self.magnetic_environments)
 
-    def record_magnetic_domain(self, graphs: list[MagneticGraph], moments: list[np.ndarray]) -> None:
-        """Set the domain from training structures: elements carrying moments and their environments."""
-        environments: dict[str, set[tuple[str, ...]]] = {}
-        for graph, frame_moments in zip(graphs, moments, strict=True):
-            numbers = graph.numbers.cpu().numpy()
-            centre, neighbour = graph.edge_index.cpu().numpy()
-            for atom in np.flatnonzero(np.linalg.norm(frame_moments, axis=1) > 0):
-                around = tuple(sorted({chemical_symbols[z] for z in numbers[neighbour[centre == atom]]}))
-                environments.setdefault(chemical_symbols[numbers[atom]], set()).add(around)
-        self.magnetic_domain = tuple(sorted(environments))
-        self.magnetic_environments = {
-            element: [list(env) for env in sorted(envs)] for element, envs in environments.items()
-        }
+    def in_soc_domain(self, graph: MagneticGraph) -> torch.Tensor | None:
+        """Per atom, whether the spin-orbit block was fitted on its element in its environment.
+
+        Same rule as :meth:`in_magnetic_domain`, on the spin-orbit fit's compounds; moments outside
+        carry no anisotropy. None when no fit is recorded (every atom counts).
+        """
+        return _in_domain(graph, self.soc_domain, self.soc_environments)
+
+    def record_soc_domain(self, graphs: list[MagneticGraph], moments: list[np.ndarray]) -> None:
+        """Set the spin-orbit domain from the anisotropy fit's structures (as the magnetic domain)."""
+        self.soc_domain, self.soc_environments = _environments(graphs, moments)
+
+    def with_soc(self, seed: int = 0) -> MagneticPotential:
+        """A copy with the spin-orbit block added, its output layer zero (no anisotropy yet).
+
+        Every other weight is copied, so energies and forces equal this model's exactly. The radial
+        network and the sender gain the spin-orbit edge channels (random, seeded); the exchange
+        channels keep their rows.
+        """
+        if self.soc:
+            raise ValueError("the model already has a spin-orbit block")
+        new = type(self)(
+            soc=True,
+            seed=seed,
+            magnetic=self.hyper,
+            backbone_config=self.backbone.config,
+            backbone_name=self.backbone_name,
+        ).to(self.dtype)
+        target = new.state_dict()
+        for key, value in self.state_dict().items():
+            if target[key].shape != value.shape:  # radial[-1], sender: exchange rows first
+                target[key][: value.shape[0]] = value
+            else:
+                target[key] = value
+        new.load_state_dict(target)
+        with torch.no_grad():
+            new.magnetic.soc_coefficients[-1].weight.zero_()
+            new.magnetic.soc_coefficients[-1].bias.zero_()
+        new.magnetic_domain = self.magnetic_domain
+        new.magnetic_environments = self.magnetic_environments
+        return new.to(self.device)
+
+    def record_magnetic_domain(
+        self, graphs: list[MagneticGraph], moments: list[np.ndarray], environments: bool = True
+    ) -> None:
+        """Set the domain from training structures: elements carrying moments and their environments.
+
+        ``environments=False`` records the elements only: an element seen with moments counts in any
+        environment, and how far a new environment is from the training data is left to the
+        uncertainty of the energies (:attr:`readout_posterior`).
+        """
+        self.magnetic_domain, found = _environments(graphs, moments)
+        self.magnetic_environments = found if environments else {}
 
     def backbone_cache(self, graph: MagneticGraph) -> BackboneCache:
         """Backbone node features, energy, forces and stress of ``graph``, detached (frozen backbone)."""
@@ -471,6 +507,8 @@ class MagneticPotential(nn.Module):
                 "species": list(self.species),
                 "magnetic_domain": list(self.magnetic_domain),
                 "magnetic_environments": self.magnetic_environments,
+                "soc_domain": list(self.soc_domain),
+                "soc_environments": self.soc_environments,
                 "model_version": self.model_version,
                 "dtype": str(self.dtype).removeprefix("torch."),
                 "state_dict": {k: v.detach().cpu() for k, v in self.state_dict().items()},
@@ -508,4 +546,45 @@ class MagneticPotential(nn.Module):
         model.load_state_dict(payload["state_dict"])
         model.magnetic_domain = tuple(payload.get("magnetic_domain", ()))
         model.magnetic_environments = payload.get("magnetic_environments", {})
+        model.soc_domain = tuple(payload.get("soc_domain", ()))
+        model.soc_environments = payload.get("soc_environments", {})
         return model.to(map_location)
+
+def _in_domain(
+    graph: MagneticGraph, domain: tuple[str, ...], environments: dict[str, list[list[str]]]
+) -> torch.Tensor | None:
+    """Per atom, whether its element is in ``domain`` with the set of elements within the cutoff
+    one of ``environments[element]`` (any environment when the element has none listed)."""
+    if not domain:
+        return None
+    numbers = graph.numbers
+    present = torch.zeros(len(numbers), 119, dtype=torch.bool, device=numbers.device)
+    present[graph.edge_index[0], numbers[graph.edge_index[1]]] = True
+    inside = torch.zeros(len(numbers), dtype=torch.bool, device=numbers.device)
+    for element in domain:
+        is_element = numbers == atomic_numbers[element]
+        element_environments = environments.get(element)
+        if element_environments is None:
+            inside |= is_element
+            continue
+        for environment in element_environments:
+            expected = torch.zeros(119, dtype=torch.bool, device=numbers.device)
+            expected[[atomic_numbers[e] for e in environment]] = True
+            inside |= is_element & (present == expected).all(-1)
+    return inside
+
+
+def _environments(
+    graphs: list[MagneticGraph], moments: list[np.ndarray]
+) -> tuple[tuple[str, ...], dict[str, list[list[str]]]]:
+    """Elements carrying moments in ``graphs`` and the sets of elements around them (a domain)."""
+    environments: dict[str, set[tuple[str, ...]]] = {}
+    for graph, frame_moments in zip(graphs, moments, strict=True):
+        numbers = graph.numbers.cpu().numpy()
+        centre, neighbour = graph.edge_index.cpu().numpy()
+        for atom in np.flatnonzero(np.linalg.norm(frame_moments, axis=1) > 0):
+            around = tuple(sorted({chemical_symbols[z] for z in numbers[neighbour[centre == atom]]}))
+            environments.setdefault(chemical_symbols[numbers[atom]], set()).add(around)
+    return tuple(sorted(environments)), {
+        element: [list(env) for env in sorted(envs)] for element, envs in environments.items()
+    }
