@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from magscreen.errors import InputError  # noqa: E402
 from magscreen.schemas import CampaignDoc, CandidateDoc, DFTValidationDoc  # noqa: E402
-from magscreen.simulate.rank import rank_candidates  # noqa: E402
+from magscreen.screening.ranking import rank_candidates  # noqa: E402
 from magscreen.store import CampaignStores  # noqa: E402
 
 __all__ = ["ReportData", "load_report_data", "write_report"]

@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from magscreen.potential.baselines import HeisenbergLandauModel
+from magscreen.training.baselines import HeisenbergLandauModel
 from magscreen.training.config import load_train_config
 from magscreen.training.metrics import evaluate
 from magscreen.training.study import plot_study, run_study, study_table

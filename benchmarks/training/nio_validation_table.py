@@ -1,7 +1,7 @@
 """Validation table on NiO data_2 (trained on data_0 + data_1): model, baselines, zero-shot SevenNet-0.
 
 Rows:
-- Heisenberg + Landau (baseline a), fitted here by least squares (magscreen.potential.baselines);
+- Heisenberg + Landau (baseline a), fitted here by least squares (magscreen.training.baselines);
 - SevenNet-0 zero-shot, with only its per-element reference energies refitted on the training set
   (moments ignored: the magnetic blocks start at zero);
 - every run folder given with --run (its metrics.json, e.g. the shipped model and baseline b).
@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from magscreen.potential import MagneticPotential
-from magscreen.potential.baselines import HeisenbergLandauModel
-from magscreen.potential.data import read_deepmd_spin
+from magscreen.training.baselines import HeisenbergLandauModel
+from magscreen.training.data import read_deepmd_spin
 from magscreen.training.metrics import UNITS, evaluate
 from magscreen.training.trainer import fit_reference_energies
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from magscreen.potential import MagneticPotential
-from magscreen.potential.data import read_deepmd_spin
+from magscreen.training.data import read_deepmd_spin
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nio_deltaspin"
 

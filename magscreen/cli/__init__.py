@@ -15,5 +15,6 @@ app = typer.Typer(
 # (Each module defines functions decorated with ``@app.command()`` using ``from magscreen.cli import app``.)
 from magscreen.cli import campaign as _campaign  # noqa: E402,F401
 from magscreen.cli import orderings as _orderings  # noqa: E402,F401
+from magscreen.cli import submit as _submit  # noqa: E402,F401
 from magscreen.cli import train as _train  # noqa: E402,F401
 from magscreen.cli import validate as _validate  # noqa: E402,F401

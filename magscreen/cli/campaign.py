@@ -97,7 +97,7 @@ class _ProgressBars:
 
 def _check_calculator(config: Path, spec: str, device: str) -> None:
     """Load the config's calculator now, so a bad ``relax.calculator`` fails before any job runs."""
-    from magscreen.simulate.calculators import load_calculator
+    from magscreen.screening.calculators import load_calculator
 
     try:
         load_calculator(spec, device)
@@ -136,10 +136,10 @@ def run(
     from jobflow import run_locally
 
     from magscreen.flows.campaign import CampaignMaker
-    from magscreen.flows.candidates import load_candidates
-    from magscreen.jobs.progress import listening
     from magscreen.report import load_report_data, write_report
     from magscreen.schemas import CampaignDoc
+    from magscreen.screening.progress import listening
+    from magscreen.sources.loader import load_candidates
 
     try:
         cfg = load_config(config)

@@ -18,16 +18,16 @@ from rich.table import Table
 from magscreen.cli import app
 from magscreen.config import StoreConfig
 from magscreen.errors import InputError, MagscreenError
-from magscreen.reference.makers import (
+from magscreen.schemas.validation import DFTValidationDoc
+from magscreen.store import CampaignStores, build_stores
+from magscreen.validation.gpaw.makers import (
     GPAWAnisotropyMaker,
     GPAWRelaxMaker,
     GPAWStaticMaker,
     GPAWValidationMaker,
 )
-from magscreen.reference.ordering_input import structure_fingerprint
-from magscreen.reference.settings import GPAWSettings
-from magscreen.schemas.validation import DFTValidationDoc
-from magscreen.store import CampaignStores, build_stores
+from magscreen.validation.gpaw.ordering_input import structure_fingerprint
+from magscreen.validation.gpaw.settings import GPAWSettings
 
 console = Console(stderr=True)
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from jobflow import Flow, Maker
 
 from magscreen.config import CampaignConfig
-from magscreen.errors import InputError
-from magscreen.jobs.campaign import summarize_campaign
-from magscreen.jobs.orderings import ScreenCandidateMaker
-from magscreen.jobs.rank import RankCandidateMaker
-from magscreen.jobs.relax import RelaxOrderingMaker
+from magscreen.flows.summary import summarize_campaign
+from magscreen.screening.rank_maker import RankCandidateMaker
+from magscreen.screening.relax_maker import RelaxOrderingMaker
+from magscreen.screening.screen_maker import ScreenCandidateMaker
 from magscreen.sources import Candidate
 from magscreen.store import CampaignStores
+from magscreen.validation.base import build_validation_maker
 
 __all__ = ["CampaignMaker"]
 
@@ -108,44 +108,3 @@ class CampaignMaker(Maker):
             orderings_per_candidate=validate.orderings_per_candidate,
         )
 
-
-def build_validation_maker(engine: str, settings: dict) -> Maker:
-    """The validation maker of an engine with the config's ``validate.settings``.
-
-    ``gpaw``: ``relax`` and ``anisotropy`` (booleans) add a GPAW relaxation and a force-theorem
-    anisotropy step; every other key is a :class:`~magscreen.reference.settings.GPAWSettings` field
-    (``xc``, ``ecut_eV``, ``kpoint_density``, ...). ``vasp``: the fields of
-    :class:`~magscreen.validation.VaspValidationMaker` (``relax``, ``anisotropy``, ``directions``, ...).
-
-    Raises
-    ------
-    InputError
-        A setting the engine does not know.
-    """
-    options = dict(settings)
-    try:
-        if engine == "gpaw":
-            from magscreen.reference.makers import (
-                GPAWAnisotropyMaker,
-                GPAWRelaxMaker,
-                GPAWStaticMaker,
-                GPAWValidationMaker,
-            )
-            from magscreen.reference.settings import GPAWSettings
-
-            relax, anisotropy = bool(options.pop("relax", False)), bool(options.pop("anisotropy", False))
-            gpaw = GPAWSettings(**options)
-            return GPAWValidationMaker(
-                static_maker=GPAWStaticMaker(settings=gpaw),
-                relax_maker=GPAWRelaxMaker(settings=gpaw) if relax else None,
-                anisotropy_maker=GPAWAnisotropyMaker() if anisotropy else None,
-            )
-        from magscreen.validation import VaspValidationMaker
-
-        return VaspValidationMaker(**options)
-    except TypeError as error:
-        raise InputError(
-            f"{engine} does not accept these settings ({error})",
-            field="validate.settings",
-            expected=f"keyword arguments of the {engine} validation maker",
-        ) from None

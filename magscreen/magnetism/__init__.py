@@ -5,8 +5,8 @@ from magscreen.magnetism.heisenberg import HeisenbergCalculator
 from magscreen.magnetism.noncollinear import enumerate_noncollinear
 from magscreen.magnetism.ordering import Ordering
 from magscreen.magnetism.parent import ParentCell, parent_cell
-from magscreen.magnetism.relax import SpinRelaxResult, relax_spins
 from magscreen.magnetism.sites import DEFAULT_MOMENTS, MagneticSites, magnetic_sites
+from magscreen.magnetism.spin_relax import SpinRelaxResult, relax_spins
 
 __all__ = [
     "DEFAULT_MOMENTS",

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import torch
 from tqdm.auto import tqdm
 
-from magscreen.potential.data import Frame
 from magscreen.potential.graph import collate
 from magscreen.potential.model import MagneticPotential
+from magscreen.training.data import Frame
 from magscreen.training.metrics import Prediction, errors
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from magscreen.potential.data import Frame
+from magscreen.training.data import Frame
 
 Prediction = tuple[float, np.ndarray | None, np.ndarray]
 """(energy eV, forces eV/Angstrom (N, 3) or None when not computed, magnetic forces eV/mu_B (N, 3))."""

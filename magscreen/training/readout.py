@@ -27,9 +27,9 @@ import torch
 from ase.data import chemical_symbols
 from tqdm.auto import tqdm
 
-from magscreen.potential.data import Frame
 from magscreen.potential.graph import MagneticGraph
 from magscreen.potential.model import BackboneCache, MagneticPotential
+from magscreen.training.data import Frame
 
 __all__ = ["ReadoutFit", "fit_readout", "readout_parameters", "ridge_per_weight"]
 

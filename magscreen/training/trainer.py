@@ -31,14 +31,14 @@ from ase.data import atomic_numbers, chemical_symbols
 from tqdm.auto import tqdm
 
 from magscreen.errors import InputError
-from magscreen.potential.data import Frame, check_elements, read_frames, require_frames
 from magscreen.potential.graph import collate
 from magscreen.potential.magnetic import MagneticHyperparameters
 from magscreen.potential.model import BackboneCache, MagneticPotential
 from magscreen.training.config import StageConfig, TrainConfig
+from magscreen.training.data import Frame, check_elements, read_frames, require_frames
 from magscreen.training.ema import ExponentialMovingAverage
 from magscreen.training.evaluation import predict_frames
-from magscreen.training.labels import LabelBatch, collate_labels, masked_loss, squared_errors
+from magscreen.training.losses import LabelBatch, collate_labels, masked_loss, squared_errors
 from magscreen.training.metrics import errors
 from magscreen.training.plots import plot_learning_curve
 from magscreen.training.readout import fit_readout

@@ -1,16 +1,9 @@
-"""DFT validation with VASP through atomate2: makers and the parsing into ``DFTValidationDoc``."""
+"""DFT validation of the best candidates: one sub-package per engine beside a shared base.
 
-from magscreen.validation.documents import force_theorem_anisotropy, validation_document
-from magscreen.validation.makers import VaspValidationMaker, force_theorem_maker
-from magscreen.validation.moments import collinear_axis, ordering_moments, vasp_site_order, vasp_structure
+- ``base.py``: the maker call every engine shares, the anisotropy directions, and
+  :func:`~magscreen.validation.base.build_validation_maker` (config -> maker);
+- ``gpaw/``: the open-source GPAW engine (runs here);
+- ``vasp/``: VASP through atomate2 (clusters).
 
-__all__ = [
-    "VaspValidationMaker",
-    "collinear_axis",
-    "force_theorem_anisotropy",
-    "force_theorem_maker",
-    "ordering_moments",
-    "validation_document",
-    "vasp_site_order",
-    "vasp_structure",
-]
+Nothing is imported here, so ``import magscreen.validation`` pulls in no DFT code.
+"""

@@ -5,12 +5,12 @@ The orderings come from ``magscreen.magnetism.enumerate_collinear`` with the dem
 ``orderings`` settings (configs/demo.yaml: up to 2 magnetic atoms per cell, 3 orderings, its
 starting moments), applied to the cubic rocksalt cell. Each ordering is one GPAW SCF (PBE+U with
 the Materials Project U, 550 eV, Gamma-centred grid at the same k-point density for every ordering
-of a compound): ``magscreen.reference.calculation.single_point`` for NiO and MnO; for CoO and FeO,
+of a compound): ``magscreen.validation.gpaw.calculation.single_point`` for NiO and MnO; for CoO and FeO,
 whose ions are orbitally degenerate in the ideal cells, an SCF without point-group symmetry started
 from a distorted cell (``_broken_symmetry_point``), which reaches gapped orbitally ordered states.
 
 Lattice constants: NiO at the cell of the DeltaSpin training frames (a from their volume), the
-others at the experimental values of ``magscreen.reference.textbook``; ``--scales`` adds copies
+others at the experimental values of ``magscreen.validation.gpaw.textbook``; ``--scales`` adds copies
 strained isotropically (each compound at each lattice constant is one energy group).
 
 Every finished calculation rewrites ``magscreen/data/reference/monoxide_orderings.extxyz`` (one
@@ -45,16 +45,16 @@ from pymatgen.core import Lattice, Structure
 
 from magscreen.magnetism import enumerate_collinear
 from magscreen.magnetism.ordering import Ordering
-from magscreen.reference.calculation import (
+from magscreen.validation.gpaw.calculation import (
     INPUTS_FILE,
     RESTART_FILE,
     gpaw_calculator,
     gpaw_version,
     single_point,
 )
-from magscreen.reference.ordering_input import ordering_input
-from magscreen.reference.settings import GPAWSettings, hubbard_u_for, kpoint_grid
-from magscreen.reference.textbook import rocksalt_afm2
+from magscreen.validation.gpaw.ordering_input import ordering_input
+from magscreen.validation.gpaw.settings import GPAWSettings, hubbard_u_for, kpoint_grid
+from magscreen.validation.gpaw.textbook import rocksalt_afm2
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "configs" / "demo.yaml"
@@ -394,7 +394,7 @@ def write_outputs(results: list[OrderingResult], extxyz: Path) -> None:
         "Orderings from `magscreen.magnetism.enumerate_collinear` with configs/demo.yaml's `orderings`",
         "(ideal cubic rocksalt, unrelaxed). Starting moments from that file. Reference lattice",
         "constants: NiO at the DeltaSpin training cell, the others experimental",
-        "(`magscreen.reference.textbook`); `--scales` adds isotropically strained copies.",
+        "(`magscreen.validation.gpaw.textbook`); `--scales` adds isotropically strained copies.",
         "",
         "High-spin Fe2+ (d6) and Co2+ (d7) have partly filled minority t2g levels. With the symmetry of",
         "the ideal cells imposed, PBE+U converges to metallic states with fractional t2g occupations",

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from magscreen.potential.baselines import HeisenbergLandauModel, find_shells
-from magscreen.potential.data import Frame, read_deepmd_spin
+from magscreen.training.baselines import HeisenbergLandauModel, find_shells
+from magscreen.training.data import Frame, read_deepmd_spin
 
 TRUE = {"E_Ni": -5.0, "E_O": -7.0, "J1": -0.0021, "J2": 0.0113, "B": 0.0004, "a": -0.6, "b": 0.11}
 

@@ -10,9 +10,9 @@ from ase.build import bulk
 
 from magscreen.magnetism.heisenberg import HeisenbergCalculator
 from magscreen.potential import MagneticPotential
-from magscreen.potential.data import Frame
 from magscreen.potential.graph import graph_from_atoms
 from magscreen.potential.magnetic import MagneticHyperparameters
+from magscreen.training.data import Frame
 from magscreen.training.readout import fit_readout, readout_parameters, ridge_per_weight
 
 J1 = -0.012  # eV per pair, antiferromagnetic nearest neighbours (HeisenbergCalculator: J > 0 is FM)

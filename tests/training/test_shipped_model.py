@@ -11,7 +11,7 @@ from ase.io import read
 
 from magscreen.potential import MagneticCalculator, MagneticPotential
 from magscreen.potential.calculator import SHIPPED_MODELS_DIR
-from magscreen.potential.data import read_deepmd_spin
+from magscreen.training.data import read_deepmd_spin
 from magscreen.training.evaluation import validation_errors
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
 
 from magscreen.errors import InputError
-from magscreen.potential.data import (
+from magscreen.training.data import (
     check_elements,
     frames_from_validation_docs,
     read_deepmd_spin,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from magscreen.potential.data import Frame
-from magscreen.training.labels import collate_labels, masked_loss
+from magscreen.training.data import Frame
+from magscreen.training.losses import collate_labels, masked_loss
 
 
 def _frame(rng, forces: bool) -> Frame:

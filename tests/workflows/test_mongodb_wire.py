@@ -19,10 +19,10 @@ from maggma.stores import MongoStore, MongoURIStore
 from pymatgen.core import Lattice, Structure
 
 from magscreen.config import StoreConfig
-from magscreen.jobs.campaign import save_validation
+from magscreen.flows.summary import save_validation
 from magscreen.schemas import DFTValidationDoc
 from magscreen.store import build_stores
-from magscreen.validation import VaspValidationMaker
+from magscreen.validation.vasp import VaspValidationMaker
 
 VASP_DATA = Path(__file__).resolve().parents[1] / "validation" / "test_data"
 

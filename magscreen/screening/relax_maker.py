@@ -1,0 +1,178 @@
+"""Job: ML relaxation of one ordering, skipped when the store already holds its document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ase import Atoms
+from jobflow import Maker, job
+from maggma.core import Store
+from pymatgen.core import Structure
+from pymatgen.electronic_structure.core import Magmom
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from magscreen.errors import MagscreenError
+from magscreen.schemas import MagneticOrderingDoc
+from magscreen.screening.calculators import load_calculator, magnetic_domain, model_version
+from magscreen.screening.ml_relax import relax_ordering
+from magscreen.screening.outcomes import OrderingOutcome
+from magscreen.screening.progress import emit
+
+__all__ = ["RelaxOrderingMaker", "structure_to_atoms"]
+
+
+def structure_to_atoms(structure: Structure) -> Atoms:
+    """ASE ``Atoms`` whose initial magnetic moments are the structure's ``magmom`` site property.
+
+    Collinear moments (floats, mu_B) give an (N,) array; ``Magmom`` or 3-vectors give (N, 3).
+    """
+    magmoms = structure.site_properties.get("magmom", [0.0] * len(structure))
+    atoms = AseAtomsAdaptor.get_atoms(Structure(structure.lattice, structure.species, structure.frac_coords))
+    if all(isinstance(m, int | float | np.number) for m in magmoms):
+        atoms.set_initial_magnetic_moments(np.asarray(magmoms, dtype=float))
+    else:
+        atoms.set_initial_magnetic_moments(np.array([Magmom(m).moment for m in magmoms], dtype=float))
+    return atoms
+
+
+def is_collinear(moments: np.ndarray, tolerance_deg: float = 5.0) -> bool:
+    """Whether all non-zero moment vectors (N, 3) are parallel or antiparallel within a tolerance."""
+    vectors = moments[np.linalg.norm(moments, axis=1) > 1e-6]
+    if len(vectors) < 2:
+        return True
+    units = vectors / np.linalg.norm(vectors, axis=1)[:, None]
+    return bool(np.all(np.abs(units @ units[0]) >= np.cos(np.radians(tolerance_deg))))
+
+
+def _moments_list(moments: np.ndarray) -> list:
+    return [round(float(m), 6) for m in moments] if moments.ndim == 1 else np.round(moments, 6).tolist()
+
+
+@dataclass
+class RelaxOrderingMaker(Maker):
+    """Relax one ordering with an ML calculator (positions and cell, then moments).
+
+    Parameters
+    ----------
+    name
+        Job name.
+    calculator
+        Calculator spec: shipped model name, checkpoint path or 'heisenberg:...'.
+    device
+        Torch device.
+    fmax
+        Force threshold (eV/Angstrom).
+    steps
+        Most lattice optimizer steps.
+    relax_positions, relax_cell, relax_moments, relax_magnitudes
+        What is relaxed.
+    torque_tol
+        Spin relaxation threshold on the largest torque (eV).
+    spin_steps
+        Most spin relaxation steps.
+    """
+
+    name: str = "relax ordering"
+    calculator: str = "monoxides"
+    device: str = "cpu"
+    fmax: float = 0.05
+    steps: int = 100
+    relax_positions: bool = True
+    relax_cell: bool = True
+    relax_moments: bool = True
+    relax_magnitudes: bool = True
+    torque_tol: float = 1e-3
+    spin_steps: int = 100
+
+    @job
+    def make(
+        self,
+        structure: Structure,
+        *,
+        candidate_id: str,
+        label: str,
+        fingerprint: str,
+        magnetic_elements: list[str],
+        campaign: str,
+        store: Store,
+    ) -> OrderingOutcome:
+        """Relax ``structure`` (moments in its ``magmom`` site property) unless the store has it.
+
+        The document goes into ``store`` (the ``orderings`` collection) as soon as it is computed,
+        so a killed campaign loses at most this job.
+        """
+        calculator = load_calculator(self.calculator, self.device)
+        version = model_version(calculator)
+        domain = magnetic_domain(calculator, structure_to_atoms(structure))
+        ordering_id = MagneticOrderingDoc.make_id(candidate_id, fingerprint, version)
+        store.connect()
+        if store.query_one({store.key: ordering_id}, properties=[store.key]) is not None:
+            emit("ordering", skipped=True, candidate_id=candidate_id, label=label)
+            return OrderingOutcome(
+                ordering_id=ordering_id, model_version=version, magnetic_domain=domain, skipped=True
+            )
+
+        atoms = structure_to_atoms(structure)
+        initial = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
+        try:
+            result = relax_ordering(
+                atoms,
+                calculator,
+                fmax=self.fmax,
+                steps=self.steps,
+                relax_positions=self.relax_positions,
+                relax_cell=self.relax_cell,
+                relax_moments=self.relax_moments,
+                relax_magnitudes=self.relax_magnitudes,
+                torque_tol=self.torque_tol,
+                spin_steps=self.spin_steps,
+            )
+        except MagscreenError as error:  # e.g. an element the model does not know
+            emit("ordering", skipped=False, candidate_id=candidate_id, label=label)
+            return OrderingOutcome(
+                ordering_id=ordering_id,
+                model_version=version,
+                magnetic_domain=domain,
+                skipped=False,
+                error=str(error),
+            )
+        relaxed = result.atoms
+        moments = np.asarray(relaxed.get_initial_magnetic_moments(), dtype=float)
+        final = AseAtomsAdaptor.get_structure(relaxed.copy())
+        final.add_site_property("magmom", _moments_list(moments))
+        n_magnetic = sum(site.specie.symbol in magnetic_elements for site in final)
+        total = moments.sum(axis=0)
+        doc = MagneticOrderingDoc(
+            ordering_id=ordering_id,
+            candidate_id=candidate_id,
+            formula=final.composition.reduced_formula,
+            campaign=campaign,
+            label=label,
+            fingerprint=fingerprint,
+            noncollinear=moments.ndim == 2,
+            relaxed_collinear=is_collinear(moments) if initial.ndim == 2 else None,
+            model_version=version,
+            structure=final.as_dict(),
+            n_atoms=len(final),
+            n_magnetic_atoms=n_magnetic,
+            energy_eV=result.energy_eV,
+            energy_per_atom_eV=result.energy_eV / len(final),
+            energy_per_magnetic_atom_eV=result.energy_eV / max(n_magnetic, 1),
+            initial_moments=_moments_list(initial),
+            magnetic_moments=_moments_list(moments),
+            total_magnetization=float(np.linalg.norm(total)),
+            max_force_eV_per_A=result.max_force_eV_per_A,
+            max_stress_GPa=result.max_stress_GPa,
+            max_magnetic_force_eV_per_muB=result.max_magnetic_force_eV_per_muB,
+            max_torque_eV=result.max_torque_eV,
+            lattice_steps=result.lattice_steps,
+            spin_steps=result.spin_steps,
+            converged=result.converged,
+            wall_time_s=result.wall_time_s,
+        )
+        store.update(doc.model_dump(mode="json"))
+        emit("ordering", skipped=False, candidate_id=candidate_id, label=label)
+        return OrderingOutcome(
+            ordering_id=ordering_id, model_version=version, magnetic_domain=domain, skipped=False
+        )

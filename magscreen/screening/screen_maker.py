@@ -1,0 +1,109 @@
+"""Job: enumerate a candidate's orderings and replace itself by their relaxations and the ranking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jobflow import Flow, Maker, Response, job
+
+from magscreen.errors import MagscreenError
+from magscreen.magnetism import enumerate_collinear, enumerate_noncollinear
+from magscreen.screening.outcomes import CandidateOutcome
+from magscreen.screening.progress import emit
+from magscreen.screening.rank_maker import RankCandidateMaker
+from magscreen.screening.relax_maker import RelaxOrderingMaker
+from magscreen.sources import Candidate
+from magscreen.store import CampaignStores
+
+__all__ = ["ScreenCandidateMaker"]
+
+
+@dataclass
+class ScreenCandidateMaker(Maker):
+    """Screen one candidate: enumerate orderings, relax each, rank them.
+
+    The job enumerates the orderings and replaces itself by a flow of one
+    :class:`RelaxOrderingMaker` job per ordering and one :class:`RankCandidateMaker` job, whose
+    :class:`CandidateOutcome` becomes this job's output.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    max_magnetic_atoms
+        Largest number of magnetic atoms in a supercell.
+    max_orderings
+        Most collinear orderings kept per candidate (and, with ``noncollinear``, most
+        non-collinear ones on top).
+    noncollinear
+        Also relax non-collinear orderings (120-degree states, spirals, canted antiferromagnets).
+    moments
+        Starting moment per element (Bohr magnetons), overriding the defaults.
+    relax_maker, rank_maker
+        Makers of the relaxation and ranking jobs.
+    """
+
+    name: str = "screen candidate"
+    max_magnetic_atoms: int = 8
+    max_orderings: int = 8
+    noncollinear: bool = False
+    moments: dict[str, float] = field(default_factory=dict)
+    relax_maker: RelaxOrderingMaker = field(default_factory=RelaxOrderingMaker)
+    rank_maker: RankCandidateMaker = field(default_factory=RankCandidateMaker)
+
+    @job
+    def make(
+        self, candidate: Candidate, *, campaign: str, stores: CampaignStores
+    ) -> Response | CandidateOutcome:
+        """Enumerate the orderings of ``candidate`` and hand over to their relaxation and ranking.
+
+        A candidate that cannot be enumerated (e.g. too many magnetic sites for
+        ``max_magnetic_atoms``) is reported in the outcome, not dropped silently.
+        """
+        try:
+            result = enumerate_collinear(
+                candidate.structure,
+                max_magnetic_atoms=self.max_magnetic_atoms,
+                max_orderings=self.max_orderings,
+                moments=self.moments or None,
+                source=candidate.candidate_id,
+            )
+            orderings, n_dropped = list(result.orderings), result.n_dropped
+            if self.noncollinear:
+                extra = enumerate_noncollinear(
+                    candidate.structure,
+                    max_magnetic_atoms=self.max_magnetic_atoms,
+                    collinear=result,
+                    moments=self.moments or None,
+                    source=candidate.candidate_id,
+                )
+                orderings += extra[: self.max_orderings]
+                n_dropped += max(len(extra) - self.max_orderings, 0)
+        except MagscreenError as error:
+            emit("candidate", candidate_id=candidate.candidate_id, error=str(error))
+            return CandidateOutcome(candidate_id=candidate.candidate_id, error=str(error))
+        emit("orderings", candidate_id=candidate.candidate_id, n=len(orderings))
+        relax_jobs = [
+            self.relax_maker.make(
+                ordering.structure,
+                candidate_id=candidate.candidate_id,
+                label=ordering.label,
+                fingerprint=ordering.fingerprint,
+                magnetic_elements=sorted(candidate.magnetic_elements),
+                campaign=campaign,
+                store=stores.orderings,
+            )
+            for ordering in orderings
+        ]
+        for ordering, relax_job in zip(orderings, relax_jobs, strict=True):
+            relax_job.name = f"relax {candidate.candidate_id} {ordering.label}"
+        rank_job = self.rank_maker.make(
+            [j.output for j in relax_jobs],
+            candidate=candidate,
+            n_dropped=n_dropped,
+            campaign=campaign,
+            orderings_store=stores.orderings,
+            candidates_store=stores.candidates,
+        )
+        rank_job.name = f"rank {candidate.candidate_id}"
+        return Response(replace=Flow([*relax_jobs, rank_job], output=rank_job.output))
