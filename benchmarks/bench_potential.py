@@ -5,10 +5,17 @@ forces) after the atoms moved, so every calculator rebuilds its neighbour list. 
 its own single-threaded subprocess so that its peak memory is its own. Ratios use the process CPU
 time of a step, which a busy shared machine disturbs far less than wall time (both are printed).
 
+Spin-only re-evaluation (magscreen only): after one full step, only the moments change (every
+direction tilted at random by about 6 degrees per step) and the calculator is asked for energy and
+magnetic forces (``spin``: what spin relaxation, Monte Carlo and anisotropy sweeps need), or for
+everything (``spin-all``: forces and stress too). Its ratio to the full step of the same run is
+the speed-up of reusing the neighbour list and the backbone pass.
+
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_potential.py            # full table
     OMP_NUM_THREADS=1 python benchmarks/bench_potential.py --quick    # small cells only
+    OMP_NUM_THREADS=1 python benchmarks/bench_potential.py --quick --json out.json  # + raw results
 
 Cells: bcc Fe (a = 2.83 Angstrom, ferromagnetic 2.2 mu_B) with 54 and 432 atoms; NiO rocksalt
 (a = 4.17 Angstrom, AFM-II, Ni 1.7 mu_B) with 32 and 256 atoms. Moments are tilted off z so the
@@ -33,6 +40,11 @@ import numpy as np
 
 CELLS = {"Fe-54": (3, 3, 3), "Fe-432": (6, 6, 6), "NiO-32": (2, 2, 1), "NiO-256": (4, 4, 2)}
 CALCULATORS = ("magscreen-soc-off", "magscreen-soc-on", "sevennet-0", "chgnet")
+SPIN_MODES = {
+    "spin": ["energy", "magnetic_forces"],
+    "spin-all": ["energy", "forces", "stress", "magnetic_forces"],
+}
+"""Spin-only modes of the magscreen calculators and the properties each step asks for."""
 
 
 def build_cell(name: str):
@@ -80,8 +92,18 @@ def _rss_mib() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def run_case(calculator: str, cell: str, repeats: int) -> dict:
-    """Time ``repeats`` steps (after one warm-up step) in this process."""
+def _tilt(moments: np.ndarray, rng: np.random.Generator, angle: float = 0.1) -> np.ndarray:
+    """Every moment turned by a random rotation of about ``angle`` radians, lengths kept."""
+    size = np.linalg.norm(moments, axis=1, keepdims=True)
+    direction = moments / np.where(size > 0, size, 1.0) + angle * rng.normal(size=moments.shape)
+    return size * direction / np.linalg.norm(direction, axis=1, keepdims=True)
+
+
+def run_case(calculator: str, cell: str, repeats: int, mode: str = "step") -> dict:
+    """Time ``repeats`` steps (after one warm-up step) in this process.
+
+    ``mode`` is ``step`` (the atoms move) or one of :data:`SPIN_MODES` (only the moments change).
+    """
     import torch
 
     torch.set_num_threads(1)
@@ -95,9 +117,14 @@ def run_case(calculator: str, cell: str, repeats: int) -> dict:
     rng = np.random.default_rng(1)
     wall, cpu = [], []
     for step in range(repeats + 1):
-        atoms.positions += 0.01 * rng.normal(size=atoms.positions.shape)
+        if step == 0 or mode == "step":
+            atoms.positions += 0.01 * rng.normal(size=atoms.positions.shape)
+            asked, changes = properties, ["positions"]
+        else:
+            atoms.set_initial_magnetic_moments(_tilt(atoms.get_initial_magnetic_moments(), rng))
+            asked, changes = SPIN_MODES[mode], ["initial_magmoms"]
         start, start_cpu = time.perf_counter(), time.process_time()
-        atoms.calc.calculate(atoms, properties, ["positions"])
+        atoms.calc.calculate(atoms, asked, changes)
         if step:
             wall.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
@@ -105,6 +132,8 @@ def run_case(calculator: str, cell: str, repeats: int) -> dict:
     return {
         "calculator": calculator,
         "cell": cell,
+        "mode": mode,
+        "repeats": repeats,
         "atoms": len(atoms),
         "step_s": statistics.median(cpu),
         "wall_s": statistics.median(wall),
@@ -113,17 +142,29 @@ def run_case(calculator: str, cell: str, repeats: int) -> dict:
     }
 
 
-def _subprocess_case(calculator: str, cell: str, repeats: int) -> dict:
+def _subprocess_case(calculator: str, cell: str, repeats: int, mode: str = "step") -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    command = [sys.executable, __file__, "--case", calculator, cell, "--repeats", str(repeats)]
+    command = [
+        sys.executable,
+        __file__,
+        "--case",
+        calculator,
+        cell,
+        "--repeats",
+        str(repeats),
+        "--mode",
+        mode,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode:
-        return {"calculator": calculator, "cell": cell, "error": done.stderr.strip().splitlines()[-1]}
+        error = done.stderr.strip().splitlines()[-1]
+        return {"calculator": calculator, "cell": cell, "mode": mode, "error": error}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def table(results: list[dict]) -> str:
     """Markdown table with the ratio of every step's CPU time to SevenNet-0's on the same cell."""
+    results = [r for r in results if r.get("mode", "step") == "step"]
     base = {r["cell"]: r["step_s"] for r in results if r["calculator"] == "sevennet-0" and "step_s" in r}
     lines = [
         "| cell | atoms | calculator | step CPU (s) | x SevenNet-0 | step wall (s) | peak RSS (MiB) "
@@ -142,9 +183,36 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def spin_table(results: list[dict]) -> str:
+    """Markdown table of the spin-only steps and their CPU-time ratio to a full step of the same run."""
+    full = {
+        (r["calculator"], r["cell"]): r["step_s"] for r in results if r["mode"] == "step" and "step_s" in r
+    }
+    lines = [
+        "| cell | atoms | calculator | properties | spin-only step CPU (s) | full step CPU (s) "
+        "| full / spin-only | spin-only wall (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if r["mode"] not in SPIN_MODES:
+            continue
+        asked = ", ".join(SPIN_MODES[r["mode"]])
+        if "error" in r:
+            lines.append(f"| {r['cell']} | | {r['calculator']} | {asked} | failed: {r['error']} | | | |")
+            continue
+        step = full.get((r["calculator"], r["cell"]), float("nan"))
+        lines.append(
+            f"| {r['cell']} | {r['atoms']} | {r['calculator']} | {asked} | {r['step_s']:.4f} | {step:.3f} "
+            f"| {step / r['step_s']:.1f} | {r['wall_s']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
 def scaling(results: list[dict]) -> str:
     """CPU-time ratio of the large to the small cell of each material (linear cost: 8x atoms)."""
-    times = {(r["calculator"], r["cell"]): r["step_s"] for r in results if "step_s" in r}
+    times = {
+        (r["calculator"], r["cell"]): r["step_s"] for r in results if r["mode"] == "step" and "step_s" in r
+    }
     lines = []
     for calculator in CALCULATORS:
         for small, large in (("Fe-54", "Fe-432"), ("NiO-32", "NiO-256")):
@@ -159,33 +227,60 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--case", nargs=2, metavar=("CALCULATOR", "CELL"), help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="step", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help="timed steps per case (median reported)")
+    parser.add_argument("--spin-repeats", type=int, default=20, help="timed spin-only steps per case")
     parser.add_argument("--quick", action="store_true", help="small cells only")
+    parser.add_argument("--no-chgnet", action="store_true", help="leave CHGNet out (when not installed)")
     parser.add_argument("--json", help="also write the raw results to this file")
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(run_case(args.case[0], args.case[1], args.repeats)))
+        print(json.dumps(run_case(args.case[0], args.case[1], args.repeats, args.mode)))
         return
 
     from tqdm import tqdm
 
     cells = ["Fe-54", "NiO-32"] if args.quick else list(CELLS)
-    cases = [(calc, cell) for cell in cells for calc in ("sevennet-0", *CALCULATORS[:2], "chgnet")]
+    peers = ("sevennet-0", *CALCULATORS[:2]) + (() if args.no_chgnet else ("chgnet",))
+    cases = [(calc, cell, "step", args.repeats) for cell in cells for calc in peers]
+    cases += [
+        (calc, cell, mode, args.spin_repeats)
+        for cell in cells
+        for calc in CALCULATORS[:2]
+        for mode in SPIN_MODES
+    ]
     load_before = os.getloadavg()[0]
+    started = datetime.now(timezone.utc)
     results = []
-    for calculator, cell in tqdm(cases, desc="benchmark cases"):
-        results.append(_subprocess_case(calculator, cell, args.repeats))
-    print(
-        f"\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores visible, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}, "
-        f"1 thread per case, float32, CPU, median of {args.repeats} steps\n"
+    for calculator, cell, mode, repeats in tqdm(cases, desc="benchmark cases"):
+        results.append(_subprocess_case(calculator, cell, repeats, mode))
+    header = (
+        f"{started:%Y-%m-%d %H:%M}-{datetime.now(timezone.utc):%H:%M} UTC, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, load average "
+        f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}, 1 thread per case, float32, CPU, median of "
+        f"{args.repeats} steps ({args.spin_repeats} spin-only steps), magscreen commit {_commit()}"
     )
+    print(f"\n{header}\n")
     print(table(results))
+    print()
+    print(spin_table(results))
     print()
     print(scaling(results))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump(results, handle, indent=1)
+            json.dump({"run": header, "results": results}, handle, indent=1)
+
+
+def _commit(paths: tuple[str, ...] = ("magscreen/potential", "benchmarks/bench_potential.py")) -> str:
+    """The checkout's commit, with ``+dirty`` when the code measured here (``paths``) differs from it."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + (
+        "+dirty" if git("status", "--porcelain", "--", *paths) else ""
+    )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,12 @@ Training API (used by ``magscreen.training``):
   ``model(graph, cache=cache)`` reuses the backbone's node features, energy, forces and stress.
   Energy and magnetic forces are then exact; forces and stress omit the path through the
   backbone features, dE_mag/dh . dh/dR, and are exact in the edge geometry of the magnetic blocks.
+
+Fixed structure, changing moments (the ASE calculator): ``cache = model.backbone_cache(graph,
+keep_graph=True)`` keeps the backbone's autograd graph, so ``model(graph, cache=cache)`` skips the
+neighbour list and the backbone pass and every output, forces and stress included, is exact. Energy
+and magnetic forces then cost the magnetic blocks alone; forces and stress one backward pass through
+the kept backbone graph.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from magscreen.potential.backbone import (
 )
 from magscreen.potential.graph import MagneticGraph
 from magscreen.potential.magnetic import MagneticEnergy, MagneticHyperparameters
+from magscreen.potential.uncertainty import ReadoutPosterior
 
 __all__ = ["BackboneCache", "MagneticPotential", "DEFAULT_SPECIES"]
 
@@ -70,15 +77,25 @@ class BackboneCache:
     energy
         Backbone energy per frame (eV), shape (B,).
     forces
-        Backbone forces (eV/Angstrom), shape (N, 3).
+        Backbone forces (eV/Angstrom), shape (N, 3); None when the graph is kept.
     stress
-        Backbone stress (eV/Angstrom^3), shape (B, 3, 3).
+        Backbone stress (eV/Angstrom^3), shape (B, 3, 3); None when the graph is kept.
+    leaves
+        With ``keep_graph``: positions (N, 3) and strain (B, 3, 3), the autograd leaves that the
+        edge vectors (E, 3), features and energy, also kept, were computed from. Forces and stress
+        then come from autograd through the backbone and are exact. None: everything is detached.
     """
 
     features: torch.Tensor
     energy: torch.Tensor
-    forces: torch.Tensor
-    stress: torch.Tensor
+    forces: torch.Tensor | None
+    stress: torch.Tensor | None
+    leaves: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    @property
+    def keeps_graph(self) -> bool:
+        """Whether features and energy keep their autograd graph to positions and strain."""
+        return self.leaves is not None
 
 
 class MagneticPotential(nn.Module):
@@ -135,6 +152,11 @@ class MagneticPotential(nn.Module):
         # elements (and their environments) whose spin-orbit anisotropy was fitted; empty: all atoms
         self.soc_domain: tuple[str, ...] = ()
         self.soc_environments: dict[str, list[list[str]]] = {}
+        self.soc_moments: dict[str, float] = {}  # mean moment length (mu_B) per element in that fit
+        # one record per domain extension (magscreen.training.extend), oldest first
+        self.lineage: list[dict[str, Any]] = []
+        # draws of the readout weights' posterior (uncertainty of energies); None: not recorded
+        self.readout_posterior: ReadoutPosterior | None = None
 
     @classmethod
     def from_sevennet(
@@ -197,11 +219,18 @@ class MagneticPotential(nn.Module):
 
     @property
     def model_version(self) -> str:
-        """``<backbone>-soc|nosoc-<hash>``; the hash is of the weights, so it changes with them."""
+        """``<backbone>-soc|nosoc-<hash>``; the hash is of the weights, so it changes with them.
+
+        A model extended on new DFT frames (:attr:`lineage`) is ``<base model_version>+ext-<hash of
+        the frames>-<hash of the weights>``, so its version names what it grew from.
+        """
         digest = hashlib.sha256()
         for name, tensor in sorted(self.state_dict().items()):
             digest.update(name.encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        if self.lineage:  # extended: <base version>+ext-<hash of the frames>-<hash of the weights>
+            last = self.lineage[-1]
+            return f"{last['base_model_version']}+ext-{last['frames_sha256'][:12]}-{digest.hexdigest()[:12]}"
         return f"{self.backbone_name}-{'soc' if self.soc else 'nosoc'}-{digest.hexdigest()[:12]}"
 
     def backbone_parameters(self) -> list[nn.Parameter]:
@@ -278,12 +307,14 @@ class MagneticPotential(nn.Module):
         create_graph: bool,
         cache: BackboneCache | None,
     ) -> dict[str, torch.Tensor]:
-        positions = graph.positions.detach().requires_grad_(compute_forces)
         moments = graph.moments.detach().requires_grad_(compute_magnetic_forces)
-        strain = None
-        if compute_stress:
-            strain = torch.zeros_like(graph.cell).requires_grad_(True)
-        edge_vec = self.edge_vectors(graph, positions, strain)
+        kept = cache is not None and cache.keeps_graph
+        if kept:  # the structure's leaves and backbone graph, reused
+            positions, strain, edge_vec = cache.leaves
+        else:
+            positions = graph.positions.detach().requires_grad_(compute_forces)
+            strain = torch.zeros_like(graph.cell).requires_grad_(True) if compute_stress else None
+            edge_vec = self.edge_vectors(graph, positions, strain)
         if cache is None:
             features, atomic_backbone = self.backbone(graph.numbers, graph.edge_index, edge_vec)
             backbone_energy = self._per_frame(atomic_backbone, graph)
@@ -293,14 +324,22 @@ class MagneticPotential(nn.Module):
         magnetic_energy = self._per_frame(atomic_magnetic, graph)
         energy = backbone_energy + magnetic_energy
         out = {"energy": energy, "magnetic_energy": magnetic_energy}
-        inputs = {"forces": positions, "stress": strain, "magnetic_forces": moments}
+        inputs = {
+            "forces": positions if compute_forces else None,
+            "stress": strain if compute_stress else None,
+            "magnetic_forces": moments if compute_magnetic_forces else None,
+        }
         wanted = {k: v for k, v in inputs.items() if v is not None and v.requires_grad}
         if wanted and not energy.requires_grad:  # nothing to differentiate: no edges, frozen weights
             out.update({name: torch.zeros_like(tensor) for name, tensor in wanted.items()})
             wanted = {}
         if wanted:
             grads = torch.autograd.grad(
-                energy.sum(), list(wanted.values()), create_graph=create_graph, allow_unused=True
+                energy.sum(),
+                list(wanted.values()),
+                create_graph=create_graph,
+                retain_graph=create_graph or kept,  # a kept backbone graph serves the next call too
+                allow_unused=True,
             )
             for (name, tensor), grad in zip(wanted.items(), grads, strict=True):
                 grad = torch.zeros_like(tensor) if grad is None else grad
@@ -308,7 +347,7 @@ class MagneticPotential(nn.Module):
                     out[name] = grad / graph.volume().clamp_min(1e-12).view(-1, 1, 1)
                 else:
                     out[name] = -grad
-        if cache is not None:
+        if cache is not None and not kept:
             if "forces" in out:
                 out["forces"] = out["forces"] + cache.forces
             if "stress" in out:
@@ -357,8 +396,15 @@ class MagneticPotential(nn.Module):
         return _in_domain(graph, self.soc_domain, self.soc_environments)
 
     def record_soc_domain(self, graphs: list[MagneticGraph], moments: list[np.ndarray]) -> None:
-        """Set the spin-orbit domain from the anisotropy fit's structures (as the magnetic domain)."""
+        """Set the spin-orbit domain from the anisotropy fit's structures (as the magnetic domain) and
+        the mean moment length (mu_B) of each of its elements there (:attr:`soc_moments`)."""
         self.soc_domain, self.soc_environments = _environments(graphs, moments)
+        lengths: dict[str, list[float]] = {}
+        for graph, frame_moments in zip(graphs, moments, strict=True):
+            for z, length in zip(graph.numbers.cpu().numpy(), np.linalg.norm(frame_moments, axis=1), strict=True):
+                if length > 0:
+                    lengths.setdefault(chemical_symbols[z], []).append(float(length))
+        self.soc_moments = {element: float(np.mean(values)) for element, values in sorted(lengths.items())}
 
     def with_soc(self, seed: int = 0) -> MagneticPotential:
         """A copy with the spin-orbit block added, its output layer zero (no anisotropy yet).
@@ -402,17 +448,25 @@ class MagneticPotential(nn.Module):
         self.magnetic_domain, found = _environments(graphs, moments)
         self.magnetic_environments = found if environments else {}
 
-    def backbone_cache(self, graph: MagneticGraph) -> BackboneCache:
-        """Backbone node features, energy, forces and stress of ``graph``, detached (frozen backbone)."""
-        with torch.enable_grad():
-            return self._backbone_cache(graph.to(self.device, self.dtype))
+    def backbone_cache(self, graph: MagneticGraph, keep_graph: bool = False) -> BackboneCache:
+        """Backbone node features and energy of ``graph``.
 
-    def _backbone_cache(self, graph: MagneticGraph) -> BackboneCache:
+        By default detached, with the backbone's forces and stress (frozen-backbone training). With
+        ``keep_graph`` the autograd graph to positions and strain is kept instead (no backward pass
+        here), for exact forces and stress at new moments of the same structure; the cache then
+        holds the backbone's activations in memory while it lives.
+        """
+        with torch.enable_grad():
+            return self._backbone_cache(graph.to(self.device, self.dtype), keep_graph)
+
+    def _backbone_cache(self, graph: MagneticGraph, keep_graph: bool) -> BackboneCache:
         positions = graph.positions.detach().requires_grad_(True)
         strain = torch.zeros_like(graph.cell).requires_grad_(True)
         edge_vec = self.edge_vectors(graph, positions, strain)
         features, atomic = self.backbone(graph.numbers, graph.edge_index, edge_vec)
         energy = self._per_frame(atomic, graph)
+        if keep_graph:
+            return BackboneCache(features, energy, None, None, leaves=(positions, strain, edge_vec))
         grad_pos, grad_strain = torch.autograd.grad(energy.sum(), [positions, strain], allow_unused=True)
         grad_pos = torch.zeros_like(positions) if grad_pos is None else grad_pos
         grad_strain = torch.zeros_like(strain) if grad_strain is None else grad_strain
@@ -509,6 +563,11 @@ class MagneticPotential(nn.Module):
                 "magnetic_environments": self.magnetic_environments,
                 "soc_domain": list(self.soc_domain),
                 "soc_environments": self.soc_environments,
+                "soc_moments": self.soc_moments,
+                "lineage": self.lineage,
+                "readout_posterior": None
+                if self.readout_posterior is None
+                else self.readout_posterior.as_checkpoint(),
                 "model_version": self.model_version,
                 "dtype": str(self.dtype).removeprefix("torch."),
                 "state_dict": {k: v.detach().cpu() for k, v in self.state_dict().items()},
@@ -548,7 +607,12 @@ class MagneticPotential(nn.Module):
         model.magnetic_environments = payload.get("magnetic_environments", {})
         model.soc_domain = tuple(payload.get("soc_domain", ()))
         model.soc_environments = payload.get("soc_environments", {})
+        model.soc_moments = payload.get("soc_moments", {})
+        model.lineage = payload.get("lineage", [])
+        if payload.get("readout_posterior") is not None:
+            model.readout_posterior = ReadoutPosterior.from_checkpoint(payload["readout_posterior"])
         return model.to(map_location)
+
 
 def _in_domain(
     graph: MagneticGraph, domain: tuple[str, ...], environments: dict[str, list[list[str]]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import numpy as np
@@ -48,6 +49,55 @@ def test_calculator_follows_moment_changes(model):
     second = atoms.get_potential_energy()
     assert second != first
     assert second == pytest.approx(evaluate(model, atoms)["energy"], rel=1e-14)
+
+
+PROPERTIES = ("energy", "forces", "stress", "magnetic_forces")
+
+
+def _results(calc: MagneticCalculator, atoms, properties=PROPERTIES) -> dict[str, np.ndarray]:
+    return {name: np.atleast_1d(calc.get_property(name, atoms)) for name in properties if name in PROPERTIES}
+
+
+def test_spin_only_reevaluation_equals_fresh_calculator(model):
+    """The backbone pass is reused while only the moments change, and redone after any change of
+    positions, cell, atomic numbers, pbc or the model's weights; every result equals a fresh
+    calculator's to 1e-10 (float64)."""
+    model = copy.deepcopy(model)
+    passes = []
+    model.backbone.register_forward_hook(lambda *_: passes.append(1))
+    atoms = crystal()
+    atoms.calc = MagneticCalculator(model)
+    rng = np.random.default_rng(11)
+
+    def check(expected_passes: int, properties=PROPERTIES) -> None:
+        before = len(passes)
+        cached = _results(atoms.calc, atoms, properties)
+        assert len(passes) - before == expected_passes
+        fresh = _results(MagneticCalculator(model), atoms.copy(), properties)
+        for name in properties:
+            np.testing.assert_allclose(cached[name], fresh[name], rtol=0, atol=1e-10, err_msg=name)
+
+    check(1)
+    for _ in range(3):  # spin-only: energy and magnetic forces first, then forces and stress
+        atoms.set_initial_magnetic_moments(rng.normal(size=(len(atoms), 3)) * 1.5)
+        check(0, ("energy", "magnetic_forces"))
+        check(0)
+    atoms.positions[1] += [0.05, -0.02, 0.01]
+    check(1)
+    atoms.set_cell(atoms.cell[:] * 1.01, scale_atoms=False)
+    check(1)
+    atoms.numbers[0] = 28
+    check(1)
+    atoms.pbc = (True, True, False)
+    check(1, ("energy", "forces", "magnetic_forces"))
+    atoms.pbc = True
+    check(1)
+    with torch.no_grad():  # new weights (a training step) and new moments: ASE sees a spin-only change
+        next(model.backbone.parameters()).add_(1e-3)
+    atoms.set_initial_magnetic_moments(-atoms.get_initial_magnetic_moments())
+    check(1)
+    atoms.set_initial_magnetic_moments(rng.normal(size=(len(atoms), 3)))
+    check(0)
 
 
 def test_unknown_element_names_element_and_model(model):
