@@ -401,7 +401,8 @@ class MagneticPotential(nn.Module):
         self.soc_domain, self.soc_environments = _environments(graphs, moments)
         lengths: dict[str, list[float]] = {}
         for graph, frame_moments in zip(graphs, moments, strict=True):
-            for z, length in zip(graph.numbers.cpu().numpy(), np.linalg.norm(frame_moments, axis=1), strict=True):
+            lengths_here = np.linalg.norm(frame_moments, axis=1)
+            for z, length in zip(graph.numbers.cpu().numpy(), lengths_here, strict=True):
                 if length > 0:
                     lengths.setdefault(chemical_symbols[z], []).append(float(length))
         self.soc_moments = {element: float(np.mean(values)) for element, values in sorted(lengths.items())}
