@@ -57,6 +57,12 @@ class ModelConfig(_Section):
         "the others share one. With a frozen backbone a new element's data then leaves the "
         "couplings of the listed elements alone.",
     )
+    magnetic_domain: Literal["environment", "element"] = Field(
+        "environment",
+        description="What the recorded magnetic domain holds: 'environment', each element with the sets "
+        "of elements around it in training (moments elsewhere are ignored); 'element', the elements "
+        "alone (how new an environment is is left to the posterior uncertainty).",
+    )
 
     @field_validator("element_heads")
     @classmethod
@@ -152,6 +158,12 @@ class StageConfig(_Section):
         2,
         ge=1,
         description="Random projections of each frame's forces in a least-squares stage with a force loss.",
+    )
+    posterior_samples: int = Field(
+        0,
+        ge=0,
+        description="Least-squares stage: draws of the readout weights' Gaussian posterior stored in the "
+        "checkpoint (the uncertainty of the model's energies, magscreen.potential.uncertainty); 0: none.",
     )
     lr_decay: float = Field(
         1.0, gt=0, le=1, description="Learning rate multiplied by this after every epoch of the stage."

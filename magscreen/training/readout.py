@@ -23,15 +23,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.linalg
 import torch
 from ase.data import chemical_symbols
 from tqdm.auto import tqdm
 
 from magscreen.potential.graph import MagneticGraph
 from magscreen.potential.model import BackboneCache, MagneticPotential
+from magscreen.potential.uncertainty import ReadoutPosterior, readout_parameters
 from magscreen.training.data import Frame
 
-__all__ = ["ReadoutFit", "fit_readout", "readout_parameters", "ridge_per_weight"]
+__all__ = [
+    "ReadoutFit",
+    "ReadoutSolution",
+    "ReadoutSystem",
+    "fit_readout",
+    "get_readout",
+    "readout_parameters",
+    "readout_system",
+    "ridge_per_weight",
+    "set_readout",
+    "solve_system",
+]
 
 
 @dataclass(frozen=True)
@@ -57,11 +70,67 @@ class ReadoutFit:
     parameters: int
     rows: int
     seconds: float
+    posterior: ReadoutPosterior | None = None
 
 
-def readout_parameters(model: MagneticPotential) -> list[torch.nn.Parameter]:
-    """Weights and biases of the last layer of every magnetic head, in a fixed order."""
-    return [p for layer in model.magnetic.output_layers() for p in (layer.weight, layer.bias)]
+@dataclass(frozen=True)
+class ReadoutSolution:
+    """Solution of a :class:`ReadoutSystem` on some of its frames.
+
+    Attributes
+    ----------
+    weights
+        Shape (P,): readout weights.
+    reference_shifts, group_offsets
+        As in :class:`ReadoutFit` (eV/atom).
+    posterior
+        Draws of the weights' posterior, when asked for.
+    rows
+        Labelled values used.
+    """
+
+    weights: np.ndarray
+    reference_shifts: dict[str, float]
+    group_offsets: dict[str, float]
+    posterior: ReadoutPosterior | None
+    rows: int
+
+
+@dataclass(frozen=True)
+class ReadoutSystem:
+    """The least-squares system of the readout (see :func:`readout_system`), before damping and solve.
+
+    Attributes
+    ----------
+    design
+        Weighted derivatives of every labelled value, shape (rows, readout weights + offsets): every
+        row divided by its label scale; the P readout weights first, then the offsets.
+    target
+        Weighted labels less the backbone's part, shape (rows,).
+    elements
+        Elements whose reference energies (eV/atom) are the first offset columns.
+    groups
+        Energy groups whose offsets (eV/atom) are the last columns.
+    frame_of_row
+        Shape (rows,): index of the frame each row comes from.
+    energy_features
+        Shape (frames, P): dE_magnetic/dw of every frame, unweighted (eV per weight unit).
+    damping
+        Shape (P,): Tikhonov damping of every readout weight (:func:`ridge_per_weight`).
+    """
+
+    design: np.ndarray
+    target: np.ndarray
+    elements: list[str]
+    groups: list[str]
+    frame_of_row: np.ndarray
+    energy_features: np.ndarray
+    damping: np.ndarray
+
+    @property
+    def n_readout(self) -> int:
+        """Number of readout-weight columns."""
+        return self.design.shape[1] - len(self.elements) - len(self.groups)
 
 
 def ridge_per_weight(
@@ -171,7 +240,7 @@ def _design(
     return jacobian[0], (jacobian[1:] if want_h else None), d_forces
 
 
-def fit_readout(
+def readout_system(
     model: MagneticPotential,
     frames: Sequence[Frame],
     graphs: Sequence[MagneticGraph],
@@ -189,54 +258,12 @@ def fit_readout(
     force_probes: int = 2,
     seed: int = 0,
     progress: bool = True,
-) -> ReadoutFit:
-    """Set the readout weights of ``model`` to the least-squares minimum of the loss; in place.
+) -> ReadoutSystem:
+    """The weighted linear system that :func:`fit_readout` solves (parameters as there), unsolved.
 
-    Parameters
-    ----------
-    model
-        Model whose frozen-backbone outputs are ``caches`` (the readout weights are overwritten).
-    frames, graphs, caches
-        Training frames, their graphs and backbone outputs (energies after the reference refit).
-    weights
-        Loss weight per term; the terms used are the keys ('energy', 'magnetic_forces').
-    variances
-        Label variance per term (its units squared).
-    longitudinal_weight
-        Weight of the magnetic-force error along the moment.
-    energy_group_weight
-        Weight of the energy error of frames with an energy group, relative to the others.
-    stress_prior
-        Weight of the magnetic blocks' stress (target 0; one random symmetric projection per frame,
-        in energy per atom per unit strain) relative to the frame's energy term (so times
-        ``energy_group_weight`` on frames with an energy group). Without strained or
-        stress-labelled frames nothing else fixes how the magnetic energy changes with volume.
-    rattle_prior
-        Weight of the magnetic blocks' forces (target 0) on a copy of each frame with its atoms
-        displaced by ``rattle_sigma`` (Angstrom), relative to the force term. Frames whose atoms
-        barely move say nothing about the curvature of the magnetic energy in the positions; without
-        this the solve can add forces of the size of the backbone's own on a 0.02 Angstrom rattle.
-    rattle_sigma
-        Standard deviation of the displacements (Angstrom).
-    force_probes
-        Random projections z_k . F of each frame's forces entering the solve when 'forces' is a term
-        (an unbiased sketch of the force residual: E|Z^T e|^2 = |e|^2 for z with unit variance).
-    seed
-        Seed of the force probes.
-    ridge
-        Tikhonov regularisation of the readout weights, each column of the design scaled to unit norm.
-    element_ridge
-        Element -> (node, pair) regularisation of that element's heads instead of ``ridge``
-        (:func:`ridge_per_weight`).
-    progress
-        Show a progress bar over frames.
-
-    Returns
-    -------
-    ReadoutFit
-        Reference shifts and group offsets the caller applies to its energies.
+    Building it is the expensive part (backbone derivatives for forces and priors); solving it
+    again on a subset of frames (:func:`solve_system`, e.g. leaving one compound out) is cheap.
     """
-    tic = time.perf_counter()
     use_energy = "energy" in weights and any(f.energy is not None for f in frames)
     use_h = "magnetic_forces" in weights and any(f.magnetic_forces is not None for f in frames)
     use_forces = "forces" in weights and any(f.forces is not None for f in frames)
@@ -258,7 +285,8 @@ def fit_readout(
         if f.magnetic_forces is not None
     )
     n_offsets = len(ungrouped) + len(groups)
-    blocks, targets = [], []
+    blocks, targets, owners, energy_features = [], [], [], []
+    owner = [0]  # frame of the rows being added
 
     def add_rows(
         jacobian: np.ndarray, values: np.ndarray, scale: float, offsets: np.ndarray | None = None
@@ -268,6 +296,7 @@ def fit_readout(
             offsets = np.zeros((len(jacobian), n_offsets))
         blocks.append(scale * np.concatenate([jacobian, offsets], axis=1))
         targets.append(scale * values)
+        owners.append(np.full(len(jacobian), owner[0]))
 
     bar = tqdm(
         list(zip(frames, graphs, caches, strict=True)),
@@ -275,7 +304,8 @@ def fit_readout(
         disable=not progress,
         leave=False,
     )
-    for frame, graph, cache in bar:
+    for index, (frame, graph, cache) in enumerate(bar):
+        owner[0] = index
         want_h = use_h and frame.magnetic_forces is not None
         probes = None
         if use_forces and frame.forces is not None:
@@ -285,6 +315,7 @@ def fit_readout(
             strain_probe = rng.normal(size=(3, 3))
             strain_probe = (strain_probe + strain_probe.T) / 2
         d_energy, d_h, d_derivatives = _design(model, frame, graph, cache, want_h, probes, strain_probe)
+        energy_features.append(d_energy)
         if use_energy and frame.energy is not None:
             relative = 1.0 if frame.energy_group is None else energy_group_weight
             scale = np.sqrt(relative * weights["energy"] / (variances["energy"] * n_energy)) / frame.n_atoms
@@ -332,33 +363,219 @@ def fit_readout(
             scale = np.sqrt(weights["forces"] / (variances["forces"] * n_forces * 3 * frame.n_atoms))
             label = (probes * (frame.forces - cache.forces.double().numpy())).sum((-2, -1))
             add_rows(d_derivatives[: len(probes)], label, scale)
-    design = np.vstack(blocks)
-    target = np.concatenate(targets)
-    n_readout = design.shape[1] - n_offsets
-    # Columns scaled to unit norm, Tikhonov rows sqrt(ridge) I on the readout columns, SVD solve of
-    # the stacked system (the normal equations would square its condition number).
-    norms = np.linalg.norm(design, axis=0)
+    return ReadoutSystem(
+        design=np.vstack(blocks),
+        target=np.concatenate(targets),
+        elements=ungrouped,
+        groups=groups,
+        frame_of_row=np.concatenate(owners),
+        energy_features=np.array(energy_features),
+        damping=ridge_per_weight(model, ridge, element_ridge or {}),
+    )
+
+
+def solve_system(
+    system: ReadoutSystem,
+    keep: np.ndarray | None = None,
+    *,
+    posterior_samples: int = 0,
+    seed: int = 0,
+) -> ReadoutSolution:
+    """Least-squares solution of ``system`` on the rows of the frames in ``keep`` (all by default).
+
+    Columns are scaled to unit norm, Tikhonov rows ``sqrt(damping) I`` are stacked under the readout
+    columns, and the stacked system is solved by SVD (the normal equations would square its
+    condition number). Offset columns without rows (energy groups of frames left out) drop out.
+
+    With ``posterior_samples`` > 0 the Gaussian posterior of the readout weights is sampled: the
+    loss is ``|r|^2 / s^2`` of the weighted residuals ``r`` with one noise scale ``s``, the
+    damping a Gaussian prior, so ``Sigma = s^2 (A^T A + D)^-1`` in scaled columns, marginalised over
+    the reference and group offsets; ``s^2 = RSS / (rows - effective parameters)``. Weights that
+    no row touches keep their prior, ``s^2 / damping``: huge for the default ridges, so an
+    element head without data is never confident.
+    """
+    rows = np.ones(len(system.target), dtype=bool) if keep is None else np.isin(system.frame_of_row, keep)
+    n_readout = system.n_readout
+    matrix, target = system.design[rows], system.target[rows]
+    used = np.concatenate([np.ones(n_readout, dtype=bool), np.any(matrix[:, n_readout:] != 0, axis=0)])
+    matrix = matrix[:, used]
+    norms = np.linalg.norm(matrix, axis=0)
     norms[norms == 0] = 1.0
-    damping = np.diag(np.sqrt(ridge_per_weight(model, ridge, element_ridge or {})))
-    damping = np.concatenate([damping, np.zeros((n_readout, n_offsets))], axis=1)
+    n_columns = matrix.shape[1]
+    damping = np.zeros((n_readout, n_columns))
+    damping[:, :n_readout] = np.diag(np.sqrt(system.damping))
+    scaled = matrix / norms
     solution = (
         np.linalg.lstsq(
-            np.vstack([design / norms, damping]), np.concatenate([target, np.zeros(n_readout)]), rcond=None
+            np.vstack([scaled, damping]), np.concatenate([target, np.zeros(n_readout)]), rcond=None
         )[0]
         / norms
     )
+    names = system.elements + system.groups
+    kept = [name for name, u in zip(names, used[n_readout:], strict=True) if u]
+    offsets = dict(zip(kept, solution[n_readout:], strict=True))
+    posterior = None
+    if posterior_samples > 0:
+        residual = target - matrix @ solution
+        posterior = _posterior(scaled, norms, system.damping, residual, n_readout, posterior_samples, seed)
+    return ReadoutSolution(
+        weights=solution[:n_readout],
+        reference_shifts={e: float(offsets[e]) for e in system.elements if e in offsets},
+        group_offsets={g: float(offsets[g]) for g in system.groups if g in offsets},
+        posterior=posterior,
+        rows=int(rows.sum()),
+    )
 
+
+def _posterior(
+    scaled: np.ndarray,
+    norms: np.ndarray,
+    damping: np.ndarray,
+    residual: np.ndarray,
+    n_readout: int,
+    samples: int,
+    seed: int,
+) -> ReadoutPosterior:
+    """Samples of the readout weights' posterior deviations (see :func:`solve_system`)."""
+    rng = np.random.default_rng(seed)
+    touched = np.any(scaled[:, :n_readout] != 0, axis=0)
+    # offset columns: a linearly independent subset (one composition makes element references
+    # degenerate); the readout marginal does not depend on how the offsets are parametrised
+    offsets = scaled[:, n_readout:]
+    independent: list[int] = []
+    for k in range(offsets.shape[1]):
+        trial = offsets[:, independent + [k]]
+        if np.linalg.matrix_rank(trial) == len(independent) + 1:
+            independent.append(k)
+    active = np.concatenate([np.flatnonzero(touched), n_readout + np.array(independent, dtype=int)])
+    columns = scaled[:, active]
+    prior = np.concatenate([damping[touched], np.zeros(len(independent))])
+    precision = columns.T @ columns + np.diag(prior)
+    factor = np.linalg.cholesky(precision)
+    inverse = scipy.linalg.solve_triangular(factor, np.eye(len(active)), lower=True)  # L^-1
+    covariance_diagonal = (inverse**2).sum(0)  # diag((L L^T)^-1)
+    effective = len(active) - float(prior @ covariance_diagonal)
+    noise = float(np.sqrt(residual @ residual / max(len(residual) - effective, 1.0)))
+    deviations = np.zeros((samples, n_readout))
+    draws = rng.normal(size=(samples, len(active))) @ inverse  # rows ~ N(0, (L L^T)^-1)
+    n_touched = int(touched.sum())
+    deviations[:, touched] = draws[:, :n_touched]
+    untouched = ~touched
+    deviations[:, untouched] = rng.normal(size=(samples, int(untouched.sum()))) / np.sqrt(
+        np.maximum(damping[untouched], 1e-30)
+    )
+    deviations *= noise / norms[:n_readout]
+    return ReadoutPosterior(deviations=deviations.astype(np.float32), noise_scale=noise)
+
+
+def fit_readout(
+    model: MagneticPotential,
+    frames: Sequence[Frame],
+    graphs: Sequence[MagneticGraph],
+    caches: Sequence[BackboneCache],
+    *,
+    weights: dict[str, float],
+    variances: dict[str, float],
+    longitudinal_weight: float = 1.0,
+    energy_group_weight: float = 1.0,
+    ridge: float = 1e-8,
+    element_ridge: dict[str, tuple[float, float]] | None = None,
+    stress_prior: float = 0.0,
+    rattle_prior: float = 0.0,
+    rattle_sigma: float = 0.05,
+    force_probes: int = 2,
+    seed: int = 0,
+    progress: bool = True,
+    posterior_samples: int = 0,
+) -> ReadoutFit:
+    """Set the readout weights of ``model`` to the least-squares minimum of the loss; in place.
+
+    Parameters
+    ----------
+    model
+        Model whose frozen-backbone outputs are ``caches`` (the readout weights are overwritten).
+    frames, graphs, caches
+        Training frames, their graphs and backbone outputs (energies after the reference refit).
+    weights
+        Loss weight per term; the terms used are the keys ('energy', 'magnetic_forces').
+    variances
+        Label variance per term (its units squared).
+    longitudinal_weight
+        Weight of the magnetic-force error along the moment.
+    energy_group_weight
+        Weight of the energy error of frames with an energy group, relative to the others.
+    stress_prior
+        Weight of the magnetic blocks' stress (target 0; one random symmetric projection per frame,
+        in energy per atom per unit strain) relative to the frame's energy term (so times
+        ``energy_group_weight`` on frames with an energy group). Without strained or
+        stress-labelled frames nothing else fixes how the magnetic energy changes with volume.
+    rattle_prior
+        Weight of the magnetic blocks' forces (target 0) on a copy of each frame with its atoms
+        displaced by ``rattle_sigma`` (Angstrom), relative to the force term. Frames whose atoms
+        barely move say nothing about the curvature of the magnetic energy in the positions; without
+        this the solve can add forces of the size of the backbone's own on a 0.02 Angstrom rattle.
+    rattle_sigma
+        Standard deviation of the displacements (Angstrom).
+    force_probes
+        Random projections z_k . F of each frame's forces entering the solve when 'forces' is a term
+        (an unbiased sketch of the force residual: E|Z^T e|^2 = |e|^2 for z with unit variance).
+    seed
+        Seed of the force probes.
+    ridge
+        Tikhonov regularisation of the readout weights, each column of the design scaled to unit norm.
+    element_ridge
+        Element -> (node, pair) regularisation of that element's heads instead of ``ridge``
+        (:func:`ridge_per_weight`).
+    progress
+        Show a progress bar over frames.
+    posterior_samples
+        Samples of the weights' posterior to return (:func:`solve_system`); 0: none.
+
+    Returns
+    -------
+    ReadoutFit
+        Reference shifts and group offsets the caller applies to its energies, and the posterior.
+    """
+    tic = time.perf_counter()
+    system = readout_system(
+        model,
+        frames,
+        graphs,
+        caches,
+        weights=weights,
+        variances=variances,
+        longitudinal_weight=longitudinal_weight,
+        energy_group_weight=energy_group_weight,
+        ridge=ridge,
+        element_ridge=element_ridge,
+        stress_prior=stress_prior,
+        rattle_prior=rattle_prior,
+        rattle_sigma=rattle_sigma,
+        force_probes=force_probes,
+        seed=seed,
+        progress=progress,
+    )
+    solution = solve_system(system, posterior_samples=posterior_samples, seed=seed)
+    set_readout(model, solution.weights)
+    return ReadoutFit(
+        reference_shifts=solution.reference_shifts,
+        group_offsets=solution.group_offsets,
+        parameters=system.n_readout,
+        rows=len(system.target),
+        seconds=time.perf_counter() - tic,
+        posterior=solution.posterior,
+    )
+
+
+def set_readout(model: MagneticPotential, weights: np.ndarray) -> None:
+    """Write a flat vector of readout weights (order of :func:`readout_parameters`) into ``model``."""
     with torch.no_grad():
         start = 0
         for p in readout_parameters(model):
-            p.copy_(torch.as_tensor(solution[start : start + p.numel()].reshape(p.shape), dtype=p.dtype))
+            p.copy_(torch.as_tensor(weights[start : start + p.numel()].reshape(p.shape), dtype=p.dtype))
             start += p.numel()
-    shifts = solution[n_readout : n_readout + len(ungrouped)]
-    offsets = solution[n_readout + len(ungrouped) :]
-    return ReadoutFit(
-        reference_shifts=dict(zip(ungrouped, map(float, shifts), strict=True)),
-        group_offsets=dict(zip(groups, map(float, offsets), strict=True)),
-        parameters=n_readout,
-        rows=len(target),
-        seconds=time.perf_counter() - tic,
-    )
+
+
+def get_readout(model: MagneticPotential) -> np.ndarray:
+    """The readout weights of ``model`` as one flat vector (order of :func:`readout_parameters`)."""
+    return torch.cat([p.detach().reshape(-1) for p in readout_parameters(model)]).double().cpu().numpy()

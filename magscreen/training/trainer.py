@@ -243,7 +243,11 @@ class Trainer:
         self._trainable_backbone = [p for p in self.model.backbone_parameters() if p.requires_grad]
         self._frames_by_source = {f.source: f for f in self.train_frames + self.validation_frames}
         self.train_graphs = [f.graph(self.model.cutoff, self.dtype) for f in self.train_frames]
-        self.model.record_magnetic_domain(self.train_graphs, [f.moments for f in self.train_frames])
+        self.model.record_magnetic_domain(
+            self.train_graphs,
+            [f.moments for f in self.train_frames],
+            environments=config.model.magnetic_domain == "environment",
+        )
         self.validation_graphs = [f.graph(self.model.cutoff, self.dtype) for f in self.validation_frames]
         self.variances = label_variances(self.train_frames)
         self.ema = ExponentialMovingAverage(self.model, config.ema_decay)
@@ -353,7 +357,9 @@ class Trainer:
             force_probes=stage.force_probes,
             seed=self.config.seed,
             progress=self.progress,
+            posterior_samples=stage.posterior_samples,
         )
+        self.model.readout_posterior = fit.posterior
         self._shift_references(fit.reference_shifts)
         self._offset_groups(fit.group_offsets)
         self.ema = ExponentialMovingAverage(self.model, self.config.ema_decay)

@@ -1,0 +1,134 @@
+"""Posterior of the readout weights: the uncertainty of the model's energies.
+
+With the backbone and the hidden magnetic layers frozen, the magnetic energy of a configuration is
+linear in the readout weights w (the last layer of every magnetic head): ``E = E_0 + g . w`` with
+``g = dE/dw`` its feature vector. The least-squares readout has a Gaussian posterior
+``w ~ N(w_hat, Sigma)`` (:func:`magscreen.training.readout.solve_design`), so any linear
+combination of energies, such as an ordering-energy difference, has the variance
+``(g_a - g_b)^T Sigma (g_a - g_b)``.
+
+Sigma is P x P (P ~ 10^4 readout weights for a model with many element heads, 0.8 GB in float64),
+too large to ship, so the checkpoint stores ``S`` draws ``w_k - w_hat`` of the posterior and
+``Sigma ~ (1/S) sum_k d_k d_k^T``: with S = 128 the variance of a difference is known to about 12 %
+(relative standard error sqrt(2/S)). ``calibration`` scales the one-sigma so that it covers ~68 %
+of the errors on compounds left out of training (leave-one-compound-out, docs/model.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from ase.data import atomic_numbers
+
+if TYPE_CHECKING:
+    from magscreen.potential.graph import MagneticGraph
+    from magscreen.potential.model import MagneticPotential
+
+__all__ = ["ReadoutPosterior", "readout_features", "readout_parameters", "unknown_moments"]
+
+
+def readout_parameters(model: MagneticPotential) -> list[torch.nn.Parameter]:
+    """Weights and biases of the last layer of every magnetic head, in a fixed order."""
+    return [p for layer in model.magnetic.output_layers() for p in (layer.weight, layer.bias)]
+
+
+def readout_features(model: MagneticPotential, graph: MagneticGraph, moments: torch.Tensor) -> np.ndarray:
+    """dE/dw of K moment configurations of one structure, shape (K, P) (eV per unit of each weight).
+
+    The energy is linear in the readout weights w, so ``E(w + d) = E(w) + features @ d`` exactly.
+    ``moments`` (K, N, 3) in mu_B; one backbone pass for all K.
+    """
+    params = readout_parameters(model)
+    graph = graph.to(model.device, model.dtype)
+    moments = torch.as_tensor(moments, dtype=model.dtype, device=model.device)
+    with torch.enable_grad():
+        edge_vec = model.edge_vectors(graph, graph.positions, None)
+        with torch.no_grad():
+            features, _ = model.backbone(graph.numbers, graph.edge_index, edge_vec)
+        energies = model.atomic_magnetic_energy(features, graph, edge_vec.detach(), moments).sum(-1)
+        rows = []
+        for energy in energies:
+            grads = torch.autograd.grad(energy, params, retain_graph=True, allow_unused=True)
+            rows.append(
+                torch.cat(
+                    [
+                        torch.zeros(p.numel()) if g is None else g.reshape(-1)
+                        for g, p in zip(grads, params, strict=True)
+                    ]
+                )
+            )
+    return torch.stack(rows).detach().double().cpu().numpy()
+
+
+def unknown_moments(model: MagneticPotential, graph: MagneticGraph, moments: np.ndarray) -> np.ndarray:
+    """Atoms that carry a moment (in any of the configurations ``moments`` (K, N, 3)) which the model
+    never learned: outside its magnetic domain, or of an element without an element head when the
+    model has element heads. Shape (N,), bool. Energies that depend on them have no uncertainty the
+    model can state."""
+    carrying = np.any(np.linalg.norm(np.asarray(moments), axis=-1) > 0, axis=0)
+    inside = model.in_magnetic_domain(graph.to(model.device, model.dtype))
+    known = np.ones(len(carrying), dtype=bool) if inside is None else inside.cpu().numpy()
+    heads = model.magnetic.hyper.element_heads
+    if heads:
+        headed = [atomic_numbers[e] for e in heads]
+        known &= np.isin(graph.numbers.cpu().numpy(), headed)
+    return carrying & ~known
+
+
+@dataclass(frozen=True)
+class ReadoutPosterior:
+    """Draws of the readout weights' posterior deviations.
+
+    Attributes
+    ----------
+    deviations
+        Shape (S, P): draws of ``w - w_hat`` in the units of the weights (eV per feature unit),
+        readout weights in the order of :func:`magscreen.training.readout.readout_parameters`.
+    noise_scale
+        RMS of the weighted training residuals (dimensionless), already in ``deviations``.
+    calibration
+        Factor on the one-sigma from left-out compounds (1 until calibrated).
+    """
+
+    deviations: np.ndarray
+    noise_scale: float
+    calibration: float = 1.0
+
+    @property
+    def samples(self) -> int:
+        """Number of posterior draws S."""
+        return int(self.deviations.shape[0])
+
+    def covariance(self, features: np.ndarray) -> np.ndarray:
+        """Covariance (eV^2) of the linear outputs ``features @ w``; ``features`` (K, P) in eV per weight.
+
+        Includes ``calibration``. Infinite where a feature touches a weight without data and
+        without a finite prior.
+        """
+        features = np.atleast_2d(np.asarray(features, dtype=float))
+        projected = features @ self.deviations.T.astype(float)  # (K, S)
+        return self.calibration**2 * projected @ projected.T / self.samples
+
+    def calibrated(self, factor: float) -> ReadoutPosterior:
+        """The same posterior with ``calibration`` set to ``factor``."""
+        return replace(self, calibration=float(factor))
+
+    def as_checkpoint(self) -> dict:
+        """Tensors and numbers for :meth:`MagneticPotential.save`."""
+        return {
+            "deviations": torch.as_tensor(self.deviations, dtype=torch.float32),
+            "noise_scale": float(self.noise_scale),
+            "calibration": float(self.calibration),
+        }
+
+    @classmethod
+    def from_checkpoint(cls, payload: dict) -> ReadoutPosterior:
+        """Inverse of :meth:`as_checkpoint`."""
+        return cls(
+            deviations=payload["deviations"].numpy(),
+            noise_scale=float(payload["noise_scale"]),
+            calibration=float(payload["calibration"]),
+        )
