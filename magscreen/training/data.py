@@ -19,6 +19,7 @@ Every error names the file, the array or key, and the frame.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -370,6 +371,9 @@ def read_extxyz(path: str | Path, *, moments_key: str = "magmoms") -> list[Frame
 def frames_from_validation_docs(docs: Iterable) -> list[Frame]:
     """Frames from DFT validation documents (energy labels; moments from ``magnetic_moments``).
 
+    Each frame's energy group is ``<candidate_id>:<engine>:<hash of the settings>``: energies compare
+    only within one candidate computed with one engine and one set of settings.
+
     Parameters
     ----------
     docs
@@ -392,6 +396,7 @@ def frames_from_validation_docs(docs: Iterable) -> list[Frame]:
             continue
         structure = Structure.from_dict(doc.structure)
         where = f"store:{doc.validation_id}"
+        settings = hashlib.sha256(doc.settings.model_dump_json().encode()).hexdigest()[:8]
         moments = _moment_vectors(
             np.asarray(doc.magnetic_moments), len(structure), source=where, name="magnetic_moments"
         )
@@ -404,6 +409,7 @@ def frames_from_validation_docs(docs: Iterable) -> list[Frame]:
                 moments=moments,
                 energy=doc.energy_eV,
                 source=where,
+                energy_group=f"{doc.candidate_id}:{doc.engine}:{settings}",
             )
         )
     return frames
