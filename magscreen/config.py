@@ -1,5 +1,10 @@
 """Campaign configuration: a YAML file validated by strict pydantic models.
 
+The stage sections are the stages' own settings models (``orderings``:
+:class:`~magscreen.magnetism.enumeration.OrderingSettings`, ``relax`` and ``rank``:
+:mod:`magscreen.screening.settings`; ``validate.settings`` goes to
+:func:`~magscreen.validation.base.build_validation_maker`), so nothing is declared twice.
+
 Every section forbids unknown keys, so a typo (``max_magnetic_atom``) is an error, never a silent
 default. :func:`load_config` turns pydantic's errors into :class:`~magscreen.errors.InputError`
 messages that name the file, the key path, the value found and what was expected.
@@ -14,6 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from magscreen.errors import InputError
+from magscreen.magnetism.enumeration import OrderingSettings
+from magscreen.screening.settings import RankSettings, RelaxSettings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -21,9 +28,6 @@ __all__ = [
     "CampaignConfig",
     "CandidateFilters",
     "CandidatesConfig",
-    "OrderingsConfig",
-    "RankConfig",
-    "RelaxConfig",
     "StoreConfig",
     "ValidateConfig",
     "load_config",
@@ -76,58 +80,6 @@ class CandidatesConfig(_Section):
         return self
 
 
-class OrderingsConfig(_Section):
-    """Which magnetic orderings are enumerated per candidate."""
-
-    max_magnetic_atoms: int = Field(8, ge=1, description="Largest number of magnetic atoms in a supercell.")
-    max_orderings: int = Field(
-        8,
-        ge=1,
-        description="Most collinear orderings kept per candidate (FM first, then by decreasing symmetry); "
-        "with noncollinear, also the most non-collinear ones.",
-    )
-    noncollinear: bool = Field(
-        False, description="Also relax non-collinear orderings (120-degree states, spirals, canted AFMs)."
-    )
-    moments: dict[str, float] = Field(
-        default_factory=dict, description="Starting moment per element (Bohr magnetons), overriding defaults."
-    )
-
-
-class RelaxConfig(_Section):
-    """ML relaxation of each ordering."""
-
-    calculator: str = Field(
-        "monoxides",
-        description="Shipped model name, path to a model checkpoint (.pt), or 'heisenberg:J1[,J2...]' "
-        "(Heisenberg model, couplings in meV per pair for neighbour shells 1, 2, ..., J > 0 ferromagnetic; "
-        "for tests).",
-    )
-    device: str = Field("cpu", description="Torch device of the ML model.")
-    fmax: float = Field(0.05, gt=0, description="Force convergence threshold (eV/Angstrom).")
-    steps: int = Field(100, ge=0, description="Most optimizer steps of the lattice relaxation.")
-    relax_positions: bool = Field(True, description="Relax atomic positions.")
-    relax_cell: bool = Field(True, description="Relax the cell (FrechetCellFilter).")
-    relax_moments: bool = Field(
-        True, description="Relax moments with the magnetic forces, when the calculator provides them."
-    )
-    relax_magnitudes: bool = Field(True, description="Spin relaxation also moves the moment magnitudes.")
-    torque_tol: float = Field(1e-3, gt=0, description="Spin relaxation threshold on the largest torque (eV).")
-    spin_steps: int = Field(100, ge=0, description="Most spin relaxation steps.")
-
-
-class RankConfig(_Section):
-    """Ranking of orderings within a candidate and of candidates within the campaign."""
-
-    top_n: int = Field(5, ge=0, description="Best candidates that 'magscreen run' lists at the end.")
-    min_gap_meV: float = Field(
-        1.0,
-        ge=0,
-        description="Gap between ground state and next ordering (meV per magnetic atom) below which "
-        "the ground state is flagged as not resolved.",
-    )
-
-
 class ValidateConfig(_Section):
     """Optional DFT validation of the best candidates."""
 
@@ -164,9 +116,9 @@ class CampaignConfig(_Section):
 
     name: str = Field("campaign", description="Campaign name; documents carry it.")
     candidates: CandidatesConfig = Field(default_factory=CandidatesConfig)
-    orderings: OrderingsConfig = Field(default_factory=OrderingsConfig)
-    relax: RelaxConfig = Field(default_factory=RelaxConfig)
-    rank: RankConfig = Field(default_factory=RankConfig)
+    orderings: OrderingSettings = Field(default_factory=OrderingSettings)
+    relax: RelaxSettings = Field(default_factory=RelaxSettings)
+    rank: RankSettings = Field(default_factory=RankSettings)
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
     store: StoreConfig = Field(default_factory=StoreConfig)
 

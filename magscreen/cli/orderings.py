@@ -5,21 +5,19 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from ase.io import write
-from monty.serialization import dumpfn
-from rich.console import Console
-from rich.table import Table
 
 from magscreen.cli import app
 from magscreen.errors import InputError, MagscreenError
-from magscreen.magnetism import Ordering, enumerate_collinear, enumerate_noncollinear
-from magscreen.sources.files import load_structure_files
+from magscreen.magnetism.enumeration import OrderingSettings
 
-console = Console()
-errors = Console(stderr=True)
+if TYPE_CHECKING:
+    from magscreen.magnetism.ordering import Ordering
+
+#: The defaults of a campaign's ``orderings`` section are this command's defaults.
+DEFAULTS = OrderingSettings()
 
 
 @app.command()
@@ -27,8 +25,13 @@ def orderings(
     structure_file: Annotated[Path, typer.Argument(help="CIF, POSCAR/CONTCAR or extended XYZ file.")],
     max_magnetic_atoms: Annotated[
         int, typer.Option(help="Largest number of magnetic atoms in a supercell.")
-    ] = 8,
-    max_orderings: Annotated[int, typer.Option(help="How many collinear orderings to keep.")] = 64,
+    ] = DEFAULTS.max_magnetic_atoms,
+    max_orderings: Annotated[
+        int,
+        typer.Option(
+            help="How many collinear orderings to keep (with --noncollinear, also how many non-collinear)."
+        ),
+    ] = DEFAULTS.max_orderings,
     noncollinear: Annotated[
         bool, typer.Option("--noncollinear", help="Add spin spirals, 120-degree states and canted AFMs.")
     ] = False,
@@ -43,6 +46,12 @@ def orderings(
     ] = None,
 ) -> None:
     """List the symmetry-distinct magnetic orderings of a structure: label, size, fingerprint."""
+    from rich.console import Console
+
+    from magscreen.magnetism.enumeration import enumerate_orderings
+    from magscreen.sources.files import load_structure_files
+
+    console, errors = Console(), Console(stderr=True)
     try:
         candidates = load_structure_files(structure_file, require_magnetic=False)
         if len(candidates) != 1:
@@ -52,23 +61,14 @@ def orderings(
                 expected="exactly one structure",
             )
         structure = candidates[0].structure
-        moments = parse_moments(moment or [])
-        result = enumerate_collinear(
-            structure,
+        settings = OrderingSettings(
             max_magnetic_atoms=max_magnetic_atoms,
             max_orderings=max_orderings,
-            moments=moments,
-            source=structure_file,
+            noncollinear=noncollinear,
+            moments=parse_moments(moment or []),
         )
-        found = list(result.orderings)
-        if noncollinear:
-            found += enumerate_noncollinear(
-                structure,
-                max_magnetic_atoms=max_magnetic_atoms,
-                collinear=result,
-                moments=moments,
-                source=structure_file,
-            )
+        found_set = enumerate_orderings(structure, settings, source=structure_file)
+        result, found = found_set.collinear, found_set.orderings
     except MagscreenError as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
@@ -82,10 +82,13 @@ def orderings(
             "parent_spacegroup": result.parent.spacegroup,
             "n_found_collinear": result.n_found,
             "n_dropped_collinear": result.n_dropped,
+            "n_dropped_noncollinear": found_set.n_dropped_noncollinear,
             "orderings": rows,
         }
         typer.echo(json.dumps(payload, indent=1))
         return
+    from rich.table import Table
+
     formula = structure.composition.reduced_formula
     table = Table(title=f"{formula}: magnetic orderings of {structure_file.name}")
     for column in ("#", "label", "kind", "magnetic atoms", "atoms", "fingerprint"):
@@ -104,6 +107,7 @@ def orderings(
     console.print(
         f"collinear: {result.n_found} symmetry-distinct up to {max_magnetic_atoms} magnetic atoms, "
         f"{len(result.orderings)} kept, {result.n_dropped} dropped by --max-orderings"
+        + (f"; non-collinear: {found_set.n_dropped_noncollinear} dropped" if noncollinear else "")
     )
     if write is not None:
         console.print(f"wrote {len(rows)} orderings to {write}")
@@ -146,6 +150,9 @@ def write_orderings(found: list[Ordering], rows: list[dict], folder: Path) -> No
     ``Structure.from_file`` reads it); ``NNN_label.extxyz`` is the ASE view with
     ``initial_magmoms`` ((N,) collinear, (N, 3) non-collinear).
     """
+    from ase.io import write
+    from monty.serialization import dumpfn
+
     folder.mkdir(parents=True, exist_ok=True)
     for index, (ordering, row) in enumerate(zip(found, rows, strict=True)):
         stem = f"{index:03d}_" + re.sub(r"[^A-Za-z0-9]+", "_", ordering.label).strip("_")

@@ -3,34 +3,24 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from ase.parallel import world as ase_world
-from jobflow import JobStore, run_locally
-from maggma.stores import MemoryStore
-from pymatgen.core import Structure
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from magscreen.cli import app
-from magscreen.config import StoreConfig
+from magscreen.cli.common import console, open_stores
 from magscreen.errors import InputError, MagscreenError
-from magscreen.schemas.validation import DFTValidationDoc
-from magscreen.store import CampaignStores, build_stores
-from magscreen.validation.gpaw.makers import (
-    GPAWAnisotropyMaker,
-    GPAWRelaxMaker,
-    GPAWStaticMaker,
-    GPAWValidationMaker,
-)
-from magscreen.validation.gpaw.ordering_input import structure_fingerprint
 from magscreen.validation.gpaw.settings import GPAWSettings
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    from pymatgen.core import Structure
+    from rich.table import Table
 
+    from magscreen.schemas.validation import DFTValidationDoc
+    from magscreen.store import CampaignStores
+    from magscreen.validation.base import ValidationMaker
 
 def _start_gpaw_mpi() -> None:
     """Make ASE use GPAW's MPI world under ``mpiexec`` (with ``GPAW_MPI_BACKEND=cgpaw``).
@@ -40,18 +30,16 @@ def _start_gpaw_mpi() -> None:
     """
     if importlib.util.find_spec("gpaw") is None:
         return
+    from ase.parallel import world as ase_world
+
     ase_world.comm = None
     import gpaw.mpi  # noqa: F401
 
 
-def _open_stores(db: str) -> CampaignStores:
-    if db.startswith(("mongodb://", "mongodb+srv://")):
-        return build_stores(StoreConfig(kind="mongodb", uri=db))
-    return build_stores(StoreConfig(kind="embedded", path=Path(db)))
-
-
 def _read_structure(path: Path, magmoms: str | None) -> Structure:
     """Structure from a file (CIF/mcif, POSCAR, pymatgen JSON, ...), moments from the file or ``magmoms``."""
+    from pymatgen.core import Structure
+
     if not path.is_file():
         raise InputError("file not found", source=path, field="--structure", expected="a structure file")
     try:
@@ -120,6 +108,12 @@ def validate(
     ] = "mp",
 ) -> None:
     """Run DFT validation of orderings and write DFTValidationDoc documents into the store."""
+    from ase.parallel import world as ase_world
+    from pymatgen.core import Structure
+
+    from magscreen.validation.base import build_validation_maker
+    from magscreen.validation.gpaw.ordering_input import structure_fingerprint
+
     _start_gpaw_mpi()
     try:
         if engine != "gpaw":
@@ -135,7 +129,7 @@ def validate(
                              expected="structure files, or a candidate whose orderings are in the store")
         settings = GPAWSettings(xc=xc, ecut_eV=ecut, kpoint_density=kpoint_density, smearing_eV=smearing,
                                 hubbard=None if hubbard == "none" else "mp")
-        stores = _open_stores(db)
+        stores = open_stores(None, db)
         if not structure:
             tasks = [
                 (Structure.from_dict(d["structure"]), d["candidate_id"], d["label"], d["fingerprint"],
@@ -148,7 +142,15 @@ def validate(
                 s = _read_structure(path, magmoms)
                 candidate_id = candidate or s.composition.reduced_formula
                 tasks.append((s, candidate_id, label or path.stem, structure_fingerprint(s), None))
-        maker = _validation_maker(calculation, settings, str(workdir.resolve()))
+        maker = build_validation_maker(
+            "gpaw",
+            {
+                **asdict(settings),
+                "relax": calculation == "relax",
+                "anisotropy": calculation == "anisotropy",
+                "workdir": str(workdir.resolve()),
+            },
+        )
         docs = _run(maker, tasks)
         if ase_world.rank == 0:  # under MPI every rank holds the same documents
             stores.validations.update([d.model_dump(mode="json") for d in docs])
@@ -159,17 +161,11 @@ def validate(
     console.print(f"{len(docs)} validation documents written to {stores.location} (collection validations)")
 
 
-def _validation_maker(calculation: str, settings: GPAWSettings, workdir: str) -> GPAWValidationMaker:
-    return GPAWValidationMaker(
-        static_maker=GPAWStaticMaker(settings=settings, workdir=workdir),
-        relax_maker=GPAWRelaxMaker(settings=settings, workdir=workdir) if calculation == "relax" else None,
-        anisotropy_maker=(
-            GPAWAnisotropyMaker(settings=settings, workdir=workdir) if calculation == "anisotropy" else None
-        ),
-    )
+def _run(maker: ValidationMaker, tasks: list[tuple]) -> list[DFTValidationDoc]:
+    from jobflow import JobStore, run_locally
+    from maggma.stores import MemoryStore
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-
-def _run(maker: GPAWValidationMaker, tasks: list[tuple]) -> list[DFTValidationDoc]:
     docs = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
@@ -185,6 +181,8 @@ def _run(maker: GPAWValidationMaker, tasks: list[tuple]) -> list[DFTValidationDo
 
 
 def _summary(docs: list[DFTValidationDoc]) -> Table:
+    from rich.table import Table
+
     lowest = {}
     for d in docs:
         e = d.energy_per_magnetic_atom_eV

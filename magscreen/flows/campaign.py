@@ -76,25 +76,10 @@ class CampaignMaker(Maker):
     def from_config(cls, config: CampaignConfig, validation_maker: Maker | None = None) -> CampaignMaker:
         """Campaign maker of a validated config; the validation maker is built from
         ``validate.engine`` unless one is given."""
-        relax = config.relax
         screen = ScreenCandidateMaker(
-            max_magnetic_atoms=config.orderings.max_magnetic_atoms,
-            max_orderings=config.orderings.max_orderings,
-            noncollinear=config.orderings.noncollinear,
-            moments=dict(config.orderings.moments),
-            relax_maker=RelaxOrderingMaker(
-                calculator=relax.calculator,
-                device=relax.device,
-                fmax=relax.fmax,
-                steps=relax.steps,
-                relax_positions=relax.relax_positions,
-                relax_cell=relax.relax_cell,
-                relax_moments=relax.relax_moments,
-                relax_magnitudes=relax.relax_magnitudes,
-                torque_tol=relax.torque_tol,
-                spin_steps=relax.spin_steps,
-            ),
-            rank_maker=RankCandidateMaker(min_gap_meV=config.rank.min_gap_meV),
+            orderings=config.orderings,
+            relax_maker=RelaxOrderingMaker(settings=config.relax),
+            rank_maker=RankCandidateMaker(settings=config.rank),
         )
         validate = config.validate_
         if validation_maker is None and validate.engine != "none":

@@ -54,7 +54,7 @@ def relax_spins(
     atoms: Atoms,
     calculator: Calculator,
     *,
-    fmax_torque: float = 1e-4,
+    torque_tol: float = 1e-4,
     steps: int = 2000,
     relax_magnitudes: bool = False,
     relax_positions: bool = False,
@@ -73,7 +73,7 @@ def relax_spins(
         to let a non-collinear state develop.
     calculator
         ASE calculator implementing ``magnetic_forces`` (eV/mu_B, shape (N, 3)).
-    fmax_torque
+    torque_tol
         Convergence threshold on the largest torque ``|m x H|`` (eV); with ``relax_magnitudes``
         also on ``|m| |H . e|`` (eV).
     steps
@@ -131,8 +131,8 @@ def relax_spins(
         snapshot.info.update(energy=float(energy), max_torque=float(torque.max()))
         trajectory.append(snapshot)
         converged = (
-            torque.max() <= fmax_torque
-            and (not relax_magnitudes or np.max(np.abs(radial * magnitude)) <= fmax_torque)
+            torque.max() <= torque_tol
+            and (not relax_magnitudes or np.max(np.abs(radial * magnitude)) <= torque_tol)
             and (not relax_positions or np.linalg.norm(forces, axis=1).max() <= fmax)
         )
         if converged or step >= steps:

@@ -2,7 +2,7 @@
 
 1. Positions and cell with ASE ``FIRE`` (cell through ``FrechetCellFilter``) while the moments stay
    at the ordering's values (``atoms.get_initial_magnetic_moments()``).
-2. Moment directions (and magnitudes) with :func:`magscreen.magnetism.relax_spins`, when the
+2. Moment directions (and magnitudes) with :func:`magscreen.magnetism.spin_relax.relax_spins`, when the
    calculator provides magnetic forces ``H_i = -dE/dm_i`` (eV/mu_B).
 """
 
@@ -19,7 +19,8 @@ from ase.filters import FrechetCellFilter
 from ase.optimize import FIRE
 from ase.units import GPa
 
-from magscreen.magnetism import relax_spins
+from magscreen.magnetism.spin_relax import relax_spins
+from magscreen.screening.settings import RelaxSettings
 
 __all__ = ["RelaxResult", "has_magnetic_forces", "relax_ordering"]
 
@@ -76,17 +77,7 @@ def _moment_vectors(atoms: Atoms) -> np.ndarray:
 
 
 def relax_ordering(
-    atoms: Atoms,
-    calculator: Calculator,
-    *,
-    fmax: float = 0.05,
-    steps: int = 100,
-    relax_positions: bool = True,
-    relax_cell: bool = True,
-    relax_moments: bool = True,
-    relax_magnitudes: bool = True,
-    torque_tol: float = 1e-3,
-    spin_steps: int = 100,
+    atoms: Atoms, calculator: Calculator, settings: RelaxSettings | None = None
 ) -> RelaxResult:
     """Relax the lattice of one ordering at fixed moments, then its moments.
 
@@ -97,21 +88,17 @@ def relax_ordering(
     calculator
         ASE calculator (energy; forces and stress for the lattice relaxation; ``magnetic_forces``
         for the spin relaxation).
-    fmax
-        Force threshold (eV/Angstrom); the cell filter applies it to the stress times volume.
-    steps
-        Most FIRE steps; 0 skips the lattice relaxation.
-    relax_positions, relax_cell
-        What the lattice relaxation moves.
-    relax_moments
-        Whether to relax the moments when the calculator has magnetic forces.
-    relax_magnitudes
-        Whether the spin relaxation also moves the moment magnitudes (else directions only).
-    torque_tol
-        Spin relaxation threshold on the largest torque |m x H| (eV).
-    spin_steps
-        Most spin relaxation steps.
+    settings
+        Thresholds and what moves (:class:`~magscreen.screening.settings.RelaxSettings`; its
+        ``calculator`` and ``device`` are not used here): ``fmax`` (eV/Angstrom; the cell filter
+        applies it to the stress times volume), ``steps`` (FIRE steps, 0 skips the lattice),
+        ``relax_positions``, ``relax_cell``, ``relax_moments`` (when the calculator has magnetic
+        forces), ``relax_magnitudes`` (else directions only), ``torque_tol`` (largest torque
+        |m x H|, eV) and ``spin_steps``.
     """
+    settings = settings or RelaxSettings()
+    fmax, steps, spin_steps = settings.fmax, settings.steps, settings.spin_steps
+    relax_positions, relax_cell = settings.relax_positions, settings.relax_cell
     start = time.perf_counter()
     atoms = atoms.copy()
     atoms.calc = calculator
@@ -131,9 +118,13 @@ def relax_ordering(
 
     n_spin_steps = 0
     initial = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
-    if relax_moments and spin_steps > 0 and has_magnetic_forces(calculator) and np.any(initial):
+    if settings.relax_moments and spin_steps > 0 and has_magnetic_forces(calculator) and np.any(initial):
         spins = relax_spins(
-            atoms, calculator, fmax_torque=torque_tol, steps=spin_steps, relax_magnitudes=relax_magnitudes
+            atoms,
+            calculator,
+            torque_tol=settings.torque_tol,
+            steps=spin_steps,
+            relax_magnitudes=settings.relax_magnitudes,
         )
         converged = converged and bool(spins.converged)
         n_spin_steps = int(spins.n_steps)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jobflow import Maker, job
 from maggma.core import Store
@@ -11,6 +11,7 @@ from magscreen.schemas import CandidateDoc, Confidence, LadderStep, MagneticOrde
 from magscreen.screening.outcomes import CandidateOutcome, OrderingOutcome
 from magscreen.screening.progress import emit
 from magscreen.screening.ranking import energy_ladder, gap_meV
+from magscreen.screening.settings import RankSettings
 from magscreen.sources import Candidate
 
 __all__ = ["RankCandidateMaker"]
@@ -24,13 +25,13 @@ class RankCandidateMaker(Maker):
     ----------
     name
         Job name.
-    min_gap_meV
-        Gap to the next ordering (meV per magnetic atom) below which the ground state is flagged as
-        not resolved.
+    settings
+        The campaign config's ``rank`` section; ``min_gap_meV`` is the gap to the next ordering
+        (meV per magnetic atom) below which the ground state is flagged as not resolved.
     """
 
     name: str = "rank candidate"
-    min_gap_meV: float = 1.0
+    settings: RankSettings = field(default_factory=RankSettings)
 
     @job
     def make(
@@ -112,7 +113,7 @@ class RankCandidateMaker(Maker):
             confidence=Confidence(
                 in_magnetic_domain=not outside,
                 out_of_domain_elements=outside,
-                gap_resolved=gap is not None and gap > self.min_gap_meV,
+                gap_resolved=gap is not None and gap > self.settings.min_gap_meV,
                 all_converged=all(d.converged for d in ladder),
             ),
             experimental_ordering=candidate.experimental_ordering,

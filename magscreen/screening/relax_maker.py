@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ase import Atoms
@@ -18,6 +18,7 @@ from magscreen.screening.calculators import load_calculator, magnetic_domain, mo
 from magscreen.screening.ml_relax import relax_ordering
 from magscreen.screening.outcomes import OrderingOutcome
 from magscreen.screening.progress import emit
+from magscreen.screening.settings import RelaxSettings
 
 __all__ = ["RelaxOrderingMaker", "structure_to_atoms"]
 
@@ -57,33 +58,12 @@ class RelaxOrderingMaker(Maker):
     ----------
     name
         Job name.
-    calculator
-        Calculator spec: shipped model name, checkpoint path or 'heisenberg:...'.
-    device
-        Torch device.
-    fmax
-        Force threshold (eV/Angstrom).
-    steps
-        Most lattice optimizer steps.
-    relax_positions, relax_cell, relax_moments, relax_magnitudes
-        What is relaxed.
-    torque_tol
-        Spin relaxation threshold on the largest torque (eV).
-    spin_steps
-        Most spin relaxation steps.
+    settings
+        Calculator spec, thresholds and what is relaxed (the campaign config's ``relax`` section).
     """
 
     name: str = "relax ordering"
-    calculator: str = "monoxides"
-    device: str = "cpu"
-    fmax: float = 0.05
-    steps: int = 100
-    relax_positions: bool = True
-    relax_cell: bool = True
-    relax_moments: bool = True
-    relax_magnitudes: bool = True
-    torque_tol: float = 1e-3
-    spin_steps: int = 100
+    settings: RelaxSettings = field(default_factory=RelaxSettings)
 
     @job
     def make(
@@ -102,7 +82,7 @@ class RelaxOrderingMaker(Maker):
         The document goes into ``store`` (the ``orderings`` collection) as soon as it is computed,
         so a killed campaign loses at most this job.
         """
-        calculator = load_calculator(self.calculator, self.device)
+        calculator = load_calculator(self.settings.calculator, self.settings.device)
         version = model_version(calculator)
         domain = magnetic_domain(calculator, structure_to_atoms(structure))
         ordering_id = MagneticOrderingDoc.make_id(candidate_id, fingerprint, version)
@@ -116,18 +96,7 @@ class RelaxOrderingMaker(Maker):
         atoms = structure_to_atoms(structure)
         initial = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
         try:
-            result = relax_ordering(
-                atoms,
-                calculator,
-                fmax=self.fmax,
-                steps=self.steps,
-                relax_positions=self.relax_positions,
-                relax_cell=self.relax_cell,
-                relax_moments=self.relax_moments,
-                relax_magnitudes=self.relax_magnitudes,
-                torque_tol=self.torque_tol,
-                spin_steps=self.spin_steps,
-            )
+            result = relax_ordering(atoms, calculator, self.settings)
         except MagscreenError as error:  # e.g. an element the model does not know
             emit("ordering", skipped=False, candidate_id=candidate_id, label=label)
             return OrderingOutcome(

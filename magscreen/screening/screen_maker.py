@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from jobflow import Flow, Maker, Response, job
 
 from magscreen.errors import MagscreenError
-from magscreen.magnetism import enumerate_collinear, enumerate_noncollinear
+from magscreen.magnetism.enumeration import OrderingSettings, enumerate_orderings
 from magscreen.screening.outcomes import CandidateOutcome
 from magscreen.screening.progress import emit
 from magscreen.screening.rank_maker import RankCandidateMaker
@@ -30,24 +30,14 @@ class ScreenCandidateMaker(Maker):
     ----------
     name
         Job name.
-    max_magnetic_atoms
-        Largest number of magnetic atoms in a supercell.
-    max_orderings
-        Most collinear orderings kept per candidate (and, with ``noncollinear``, most
-        non-collinear ones on top).
-    noncollinear
-        Also relax non-collinear orderings (120-degree states, spirals, canted antiferromagnets).
-    moments
-        Starting moment per element (Bohr magnetons), overriding the defaults.
+    orderings
+        Which orderings are enumerated (the campaign config's ``orderings`` section).
     relax_maker, rank_maker
         Makers of the relaxation and ranking jobs.
     """
 
     name: str = "screen candidate"
-    max_magnetic_atoms: int = 8
-    max_orderings: int = 8
-    noncollinear: bool = False
-    moments: dict[str, float] = field(default_factory=dict)
+    orderings: OrderingSettings = field(default_factory=OrderingSettings)
     relax_maker: RelaxOrderingMaker = field(default_factory=RelaxOrderingMaker)
     rank_maker: RankCandidateMaker = field(default_factory=RankCandidateMaker)
 
@@ -61,24 +51,8 @@ class ScreenCandidateMaker(Maker):
         ``max_magnetic_atoms``) is reported in the outcome, not dropped silently.
         """
         try:
-            result = enumerate_collinear(
-                candidate.structure,
-                max_magnetic_atoms=self.max_magnetic_atoms,
-                max_orderings=self.max_orderings,
-                moments=self.moments or None,
-                source=candidate.candidate_id,
-            )
-            orderings, n_dropped = list(result.orderings), result.n_dropped
-            if self.noncollinear:
-                extra = enumerate_noncollinear(
-                    candidate.structure,
-                    max_magnetic_atoms=self.max_magnetic_atoms,
-                    collinear=result,
-                    moments=self.moments or None,
-                    source=candidate.candidate_id,
-                )
-                orderings += extra[: self.max_orderings]
-                n_dropped += max(len(extra) - self.max_orderings, 0)
+            found = enumerate_orderings(candidate.structure, self.orderings, source=candidate.candidate_id)
+            orderings, n_dropped = found.orderings, found.n_dropped
         except MagscreenError as error:
             emit("candidate", candidate_id=candidate.candidate_id, error=str(error))
             return CandidateOutcome(candidate_id=candidate.candidate_id, error=str(error))

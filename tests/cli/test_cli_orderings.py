@@ -15,7 +15,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def nio_file(tmp_path, nio):
+def nio_file(tmp_path):
+    """Rocksalt NiO (conventional cell, a = 4.17 Angstrom) as a CIF."""
+    fcc = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
+    anions = [[(x + 0.5) % 1, y, z] for x, y, z in fcc]
+    nio = Structure(Lattice.cubic(4.17), ["Ni"] * 4 + ["O"] * 4, fcc + anions)
     path = tmp_path / "NiO.cif"
     nio.to(filename=str(path))
     return path
@@ -82,3 +86,23 @@ def test_moment_option_makes_an_element_magnetic(tmp_path):
     assert payload["orderings"][0]["parameters"]["net_moment"] == 0.5
     bad = runner.invoke(app, ["orderings", str(path), "--moment", "Al:0.5"], env={"COLUMNS": "200"})
     assert bad.exit_code == 1 and "--moment" in bad.output and "ELEMENT=VALUE" in bad.output
+
+
+def test_cli_lists_what_a_campaign_relaxes(nio_file):
+    """Same defaults, same non-collinear cap: the CLI lists exactly the orderings a campaign relaxes."""
+    from magscreen.config import CampaignConfig
+    from magscreen.magnetism.enumeration import enumerate_orderings
+    from magscreen.sources.files import load_structure_files
+
+    arguments = ["orderings", str(nio_file), "--max-magnetic-atoms", "4", "--noncollinear", "--json"]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    config = CampaignConfig(orderings={"max_magnetic_atoms": 4, "noncollinear": True})
+    candidate = load_structure_files(nio_file)[0]
+    campaign = enumerate_orderings(candidate.structure, config.orderings)  # what ScreenCandidateMaker runs
+    assert [row["fingerprint"] for row in payload["orderings"]] == [o.fingerprint for o in campaign.orderings]
+    noncollinear = [row for row in payload["orderings"] if row["kind"] != "collinear"]
+    assert payload["n_dropped_noncollinear"] > 0  # the cap applies
+    assert len(noncollinear) == config.orderings.max_orderings
+    assert campaign.n_dropped == payload["n_dropped_collinear"] + payload["n_dropped_noncollinear"]

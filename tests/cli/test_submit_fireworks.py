@@ -23,8 +23,9 @@ from jobflow import CURRENT_JOB
 from pymatgen.io.vasp import Incar, Poscar
 
 from magscreen.cli import submit
-from magscreen.config import CandidateFilters, RelaxConfig, StoreConfig, ValidateConfig, load_config
+from magscreen.config import CandidateFilters, StoreConfig, ValidateConfig, load_config
 from magscreen.schemas import CandidateDoc, DFTValidationDoc
+from magscreen.screening.settings import RelaxSettings
 from magscreen.store import build_stores
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ def test_fireworks_campaign_adds_and_runs_atomate2_vasp_jobs(mongodb_uri, monkey
     config = config.model_copy(
         update={
             "candidates": config.candidates.model_copy(update={"filters": CandidateFilters(names=["NiO"])}),
-            "relax": RelaxConfig(calculator=HEISENBERG, relax_positions=False, relax_cell=False),
+            "relax": RelaxSettings(calculator=HEISENBERG, relax_positions=False, relax_cell=False),
             "validate_": ValidateConfig(engine="vasp", top_n=1, orderings_per_candidate=1),
             "store": StoreConfig(kind="mongodb", uri=mongodb_uri, database=database, timeout_s=5),
         }

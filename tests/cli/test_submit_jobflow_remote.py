@@ -1,4 +1,5 @@
-"""``magscreen submit jobflow-remote`` puts a campaign into a jobflow-remote queue (the project template, on MongoDB).
+"""``magscreen submit jobflow-remote`` puts a campaign into a jobflow-remote queue (the project
+template, on MongoDB).
 
 Only the submission is exercised: jobflow-remote's runner updates documents with aggregation
 pipelines, which the in-memory CongoDB server does not implement, and it would reach the Slurm

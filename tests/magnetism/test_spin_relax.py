@@ -31,7 +31,7 @@ def test_square_lattice_relaxes_to_neel_state(seed):
         pbc=True,
     )
     atoms.set_initial_magnetic_moments(random_moments(len(atoms), seed))
-    result = relax_spins(atoms, HeisenbergCalculator({1: j1}), fmax_torque=1e-7)
+    result = relax_spins(atoms, HeisenbergCalculator({1: j1}), torque_tol=1e-7)
     assert result.converged and result.max_torque <= 1e-7
     e = directions(result.atoms).reshape(side, side, 3)
     np.testing.assert_allclose(np.einsum("xyi,xyi->xy", e, np.roll(e, 1, axis=0)), -1, atol=1e-6)
@@ -50,7 +50,7 @@ def test_triangular_lattice_relaxes_to_120_degree_state():
     positions = [i * cell[0] + j * cell[1] for i in range(side) for j in range(side)]
     atoms = Atoms(f"Cr{side * side}", positions=positions, cell=cell * [[side], [side], [1]], pbc=True)
     atoms.set_initial_magnetic_moments(random_moments(len(atoms), 3))
-    result = relax_spins(atoms, HeisenbergCalculator({1: j1}), fmax_torque=1e-9)
+    result = relax_spins(atoms, HeisenbergCalculator({1: j1}), torque_tol=1e-9)
     assert result.converged
     e = directions(result.atoms)
     i, j = np.triu_indices(len(atoms), 1)
@@ -69,7 +69,7 @@ def test_j1_j2_chain_relaxes_to_analytic_spiral(j1, j2):
     n, a = 12, 2.5
     atoms = Atoms(f"Fe{n}", positions=[[i * a, 0, 0] for i in range(n)], cell=[n * a, 9, 9], pbc=True)
     atoms.set_initial_magnetic_moments(random_moments(n, 5))
-    result = relax_spins(atoms, HeisenbergCalculator({a: j1, 2 * a: j2}), fmax_torque=1e-9, steps=5000)
+    result = relax_spins(atoms, HeisenbergCalculator({a: j1, 2 * a: j2}), torque_tol=1e-9, steps=5000)
     assert result.converged
     cos_q = -j1 / (4 * j2)
     e = directions(result.atoms)
@@ -83,7 +83,7 @@ def test_magnitudes_relax_to_longitudinal_minimum():
     atoms = Atoms("Fe2", positions=[[0, 0, 0], [2.5, 0, 0]], cell=[5, 9, 9], pbc=True)
     atoms.set_initial_magnetic_moments([[0.3, 0, 1.1], [0, 0.8, -2.9]])
     calculator = HeisenbergCalculator({1: 0.01}, moment_stiffness=0.05, moment_reference=2.2)
-    result = relax_spins(atoms, calculator, relax_magnitudes=True, fmax_torque=1e-8)
+    result = relax_spins(atoms, calculator, relax_magnitudes=True, torque_tol=1e-8)
     assert result.converged
     moments = result.atoms.get_initial_magnetic_moments()
     np.testing.assert_allclose(np.linalg.norm(moments, axis=1), 2.2, atol=1e-6)
@@ -93,7 +93,7 @@ def test_magnitudes_relax_to_longitudinal_minimum():
 def test_relax_positions_with_zero_forces_converges():
     atoms = Atoms("Fe2", positions=[[0, 0, 0], [2.5, 0, 0]], cell=[5, 9, 9], pbc=True)
     atoms.set_initial_magnetic_moments([[1, 0, 1], [0, 1, 0]])
-    result = relax_spins(atoms, HeisenbergCalculator({1: -0.01}), relax_positions=True, fmax_torque=1e-8)
+    result = relax_spins(atoms, HeisenbergCalculator({1: -0.01}), relax_positions=True, torque_tol=1e-8)
     assert result.converged
     np.testing.assert_allclose(result.atoms.positions, atoms.positions)
 
@@ -101,7 +101,7 @@ def test_relax_positions_with_zero_forces_converges():
 def test_unconverged_run_says_so():
     atoms = Atoms("Fe2", positions=[[0, 0, 0], [2.5, 0, 0]], cell=[5, 9, 9], pbc=True)
     atoms.set_initial_magnetic_moments([[1, 0, 1], [0, 1, 0]])
-    result = relax_spins(atoms, HeisenbergCalculator({1: -0.01}), fmax_torque=1e-12, steps=3)
+    result = relax_spins(atoms, HeisenbergCalculator({1: -0.01}), torque_tol=1e-12, steps=3)
     assert not result.converged and result.n_steps == 3 and len(result.trajectory) == 4
 
 

@@ -213,9 +213,9 @@ def relax(
     settings: GPAWSettings,
     workdir: str | Path,
     *,
-    fmax_eV_per_A: float = 0.05,
+    fmax: float = 0.05,
     relax_cell: bool = False,
-    max_steps: int = 50,
+    steps: int = 50,
 ) -> SCFResult:
     """Relax positions (and optionally the cell) of one collinear ordering with BFGS.
 
@@ -230,11 +230,11 @@ def relax(
         GPAW settings.
     workdir
         Directory of the trajectory, optimizer state and log.
-    fmax_eV_per_A
+    fmax
         Force threshold (eV/Angstrom); with ``relax_cell`` it also bounds the stress times volume.
     relax_cell
         Relax the cell too (FrechetCellFilter).
-    max_steps
+    steps
         Limit on ionic steps over all runs together.
     """
     if ordering.noncollinear:
@@ -262,7 +262,7 @@ def relax(
                 state.write_text(json.dumps({"steps": done + optimizer.nsteps}))
 
         optimizer.attach(checkpoint, interval=1)
-        converged = bool(optimizer.run(fmax=fmax_eV_per_A, steps=max(max_steps - done, 0)))
+        converged = bool(optimizer.run(fmax=fmax, steps=max(steps - done, 0)))
     calc = atoms.calc
     moments, total = _moments_of(calc, noncollinear=False)
     return SCFResult(

@@ -7,7 +7,8 @@ magnetic atom. Results of every calculation are checkpointed under ``--workdir``
 
 Runs behind docs/reference.md (the insulators around a cheaper base than the metal)::
 
-    OMP_NUM_THREADS=1 python -m magscreen.validation.gpaw.convergence --compounds Fe --kpoint-densities 2 3 4 5 6
+    OMP_NUM_THREADS=1 python -m magscreen.validation.gpaw.convergence --compounds Fe \
+        --kpoint-densities 2 3 4 5 6
     OMP_NUM_THREADS=1 python -m magscreen.validation.gpaw.convergence --compounds NiO --base 450 2 0.05 \
         --ecuts 450 550 --kpoint-densities 2 3 --smearings 0.05 0.02
     OMP_NUM_THREADS=1 python -m magscreen.validation.gpaw.convergence --compounds MnF2 --base 450 2 0.05 \

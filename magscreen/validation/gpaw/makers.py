@@ -105,20 +105,20 @@ class GPAWRelaxMaker(Maker):
         GPAW settings (see ``GPAWStaticMaker``).
     workdir
         Parent of the calculation directories; None for ``./gpaw-work``.
-    fmax_eV_per_A
+    fmax
         Force threshold (eV/Angstrom).
     relax_cell
         Relax the cell as well.
-    max_steps
+    steps
         Limit on ionic steps.
     """
 
     name: str = "gpaw relax"
     settings: GPAWSettings = field(default_factory=GPAWSettings)
     workdir: str | None = None
-    fmax_eV_per_A: float = 0.05
+    fmax: float = 0.05
     relax_cell: bool = False
-    max_steps: int = 50
+    steps: int = 50
 
     @job(output_schema=DFTValidationDoc)
     def make(
@@ -133,8 +133,8 @@ class GPAWRelaxMaker(Maker):
         ordering = ordering_input(_as_structure(structure), source=f"{candidate_id} {ordering_label}")
         directory = calculation_dir(self.workdir, candidate_id, ordering_fingerprint, "relax")
         result = relax(
-            ordering, self.settings, directory, fmax_eV_per_A=self.fmax_eV_per_A,
-            relax_cell=self.relax_cell, max_steps=self.max_steps,
+            ordering, self.settings, directory, fmax=self.fmax,
+            relax_cell=self.relax_cell, steps=self.steps,
         )
         return validation_doc(
             result, ordering, self.settings, calculation="relax", candidate_id=candidate_id,

@@ -101,10 +101,10 @@ def test_killed_relaxation_resumes_from_its_trajectory(tmp_path):
     """A relaxation stopped after one step continues: the step count carries over, forces fall."""
     structure = bcc_fe("FM")
     structure.translate_sites([1], [0.02, 0.0, 0.0])
-    first = GPAWRelaxMaker(settings=LOW, workdir=str(tmp_path), max_steps=1, fmax_eV_per_A=0.01)
+    first = GPAWRelaxMaker(settings=LOW, workdir=str(tmp_path), steps=1, fmax=0.01)
     stopped = _run(first, structure, "FM")
     assert not stopped.converged
-    resumed = _run(GPAWRelaxMaker(settings=LOW, workdir=str(tmp_path), max_steps=4, fmax_eV_per_A=0.01),
+    resumed = _run(GPAWRelaxMaker(settings=LOW, workdir=str(tmp_path), steps=4, fmax=0.01),
                    structure, "FM")
     assert resumed.settings.extra["relax_steps"] > stopped.settings.extra["relax_steps"]
     assert resumed.energy_eV < stopped.energy_eV  # relaxation lowers the energy
