@@ -152,7 +152,8 @@ class MagneticPotential(nn.Module):
         # elements (and their environments) whose spin-orbit anisotropy was fitted; empty: all atoms
         self.soc_domain: tuple[str, ...] = ()
         self.soc_environments: dict[str, list[list[str]]] = {}
-        self.soc_moments: dict[str, float] = {}  # mean moment length (mu_B) per element in that fit
+        # mean moment length (mu_B) in that fit per element and environment ('Co,Pt')
+        self.soc_moments: dict[str, dict[str, float]] = {}
         # one record per domain extension (magscreen.training.extend), oldest first
         self.lineage: list[dict[str, Any]] = []
         # draws of the readout weights' posterior (uncertainty of energies); None: not recorded
@@ -397,15 +398,19 @@ class MagneticPotential(nn.Module):
 
     def record_soc_domain(self, graphs: list[MagneticGraph], moments: list[np.ndarray]) -> None:
         """Set the spin-orbit domain from the anisotropy fit's structures (as the magnetic domain) and
-        the mean moment length (mu_B) of each of its elements there (:attr:`soc_moments`)."""
+        the mean moment length (mu_B) of each element in each environment there (:attr:`soc_moments`)."""
         self.soc_domain, self.soc_environments = _environments(graphs, moments)
-        lengths: dict[str, list[float]] = {}
+        lengths: dict[str, dict[str, list[float]]] = {}
         for graph, frame_moments in zip(graphs, moments, strict=True):
-            lengths_here = np.linalg.norm(frame_moments, axis=1)
-            for z, length in zip(graph.numbers.cpu().numpy(), lengths_here, strict=True):
-                if length > 0:
-                    lengths.setdefault(chemical_symbols[z], []).append(float(length))
-        self.soc_moments = {element: float(np.mean(values)) for element, values in sorted(lengths.items())}
+            numbers = graph.numbers.cpu().numpy()
+            around = atom_environments(graph)
+            for atom in np.flatnonzero(np.linalg.norm(frame_moments, axis=1) > 0):
+                by_environment = lengths.setdefault(chemical_symbols[numbers[atom]], {})
+                by_environment.setdefault(around[atom], []).append(float(np.linalg.norm(frame_moments[atom])))
+        self.soc_moments = {
+            element: {env: float(np.mean(values)) for env, values in sorted(by_env.items())}
+            for element, by_env in sorted(lengths.items())
+        }
 
     def with_soc(self, seed: int = 0) -> MagneticPotential:
         """A copy with the spin-orbit block added, its output layer zero (no anisotropy yet).
@@ -637,6 +642,16 @@ def _in_domain(
             expected[[atomic_numbers[e] for e in environment]] = True
             inside |= is_element & (present == expected).all(-1)
     return inside
+
+
+def atom_environments(graph: MagneticGraph) -> list[str]:
+    """Per atom, the sorted elements within the cutoff joined by commas ('Co,Pt')."""
+    numbers = graph.numbers.cpu().numpy()
+    centre, neighbour = graph.edge_index.cpu().numpy()
+    return [
+        ",".join(sorted({chemical_symbols[z] for z in numbers[neighbour[centre == atom]]}))
+        for atom in range(len(numbers))
+    ]
 
 
 def _environments(

@@ -5,10 +5,11 @@ the anisotropy is the model's prediction only where that block was fitted
 (:meth:`MagneticPotential.in_soc_domain`); elsewhere :class:`OutsideSocDomain` says so and points
 to the GPAW engine.
 
-Moment lengths (mu_B): ``moments`` given by the caller, else the spin-orbit fit's length for each
-element in its domain (``MagneticPotential.soc_moments``: the block knows those lengths), else the
-structure's ``magmom`` magnitudes, else pymatgen's default moments. Signs (ferrimagnets) come from
-the structure's ``magmom`` when it has one.
+Moment lengths (mu_B): ``moments`` given by the caller, else the spin-orbit fit's length for the
+element in that environment (``MagneticPotential.soc_moments``: the block learned the anisotropy
+at those lengths, induced moments such as Pt's in FePt included), else the structure's ``magmom``
+magnitudes, else pymatgen's default moments. Signs (ferrimagnets) come from the structure's
+``magmom`` where it is non-zero.
 """
 
 from __future__ import annotations
@@ -80,19 +81,27 @@ def structure_moments(structure) -> np.ndarray | None:
     return np.array(values)
 
 
-def anisotropy_moments(structure, model, moments: dict[str, float] | None = None) -> np.ndarray:
-    """Signed moment length per site (mu_B) for the anisotropy scan (see the module docstring)."""
+def anisotropy_moments(
+    structure, model, moments: dict[str, float] | None = None, environments: list[str] | None = None
+) -> np.ndarray:
+    """Signed moment length per site (mu_B) for the anisotropy scan (see the module docstring).
+
+    ``environments``: per site, the elements within the model's cutoff ('Co,Pt'), which pick the
+    spin-orbit fit's length (``model.soc_moments[element][environment]``).
+    """
     from magscreen.magnetism.sites import DEFAULT_MOMENTS
 
     given = structure_moments(structure)
     signs = np.ones(len(structure)) if given is None else np.where(given < 0, -1.0, 1.0)
-    symbols = [site.specie.symbol for site in structure]
+    fitted = getattr(model, "soc_moments", {})
     lengths = []
-    for i, symbol in enumerate(symbols):
+    for i, site in enumerate(structure):
+        symbol = site.specie.symbol
+        environment = None if environments is None else environments[i]
         if moments and symbol in moments:
             lengths.append(abs(float(moments[symbol])))
-        elif symbol in getattr(model, "soc_moments", {}):
-            lengths.append(model.soc_moments[symbol] if given is None or abs(given[i]) > 1e-3 else 0.0)
+        elif environment in fitted.get(symbol, {}):
+            lengths.append(fitted[symbol][environment])
         elif given is not None:
             lengths.append(abs(float(given[i])))
         else:
@@ -113,9 +122,7 @@ def plane_directions(structure) -> dict[str, np.ndarray]:
     return out
 
 
-def _check_domain(structure, model, atoms, signed: np.ndarray, source: str) -> None:
-    from magscreen.potential.graph import graph_from_atoms
-
+def _check_domain(structure, model, graph, signed: np.ndarray, source: str) -> None:
     where = f"{source}: " if source else ""
     if not model.soc:
         raise OutsideSocDomain(
@@ -126,7 +133,6 @@ def _check_domain(structure, model, atoms, signed: np.ndarray, source: str) -> N
         raise OutsideSocDomain(
             f"{where}the model's spin-orbit block was never fitted; use --engine gpaw (force theorem)"
         )
-    graph = graph_from_atoms(atoms, model.cutoff, np.zeros((len(atoms), 3)), dtype=model.dtype)
     inside = model.in_soc_domain(graph).cpu().numpy()
     outside = sorted({structure[i].specie.symbol for i in np.flatnonzero((np.abs(signed) > 0) & ~inside)})
     if outside:
@@ -173,10 +179,13 @@ def ml_anisotropy(
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from magscreen.potential.calculator import MagneticCalculator
+    from magscreen.potential.graph import graph_from_atoms
+    from magscreen.potential.model import atom_environments
 
     atoms = AseAtomsAdaptor.get_atoms(structure.copy(site_properties={}))
-    signed = anisotropy_moments(structure, model, moments)
-    _check_domain(structure, model, atoms, signed, source)
+    graph = graph_from_atoms(atoms, model.cutoff, np.zeros((len(atoms), 3)), dtype=model.dtype)
+    signed = anisotropy_moments(structure, model, moments, atom_environments(graph))
+    _check_domain(structure, model, graph, signed, source)
     calculator = MagneticCalculator(model, dtype=torch.float64)  # micro-eV differences on eV totals
     sets = {"scan": sample_directions(structure)}
     if curves:

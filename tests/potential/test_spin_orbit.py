@@ -102,6 +102,7 @@ def test_soc_domain_limits_anisotropy_and_round_trips(with_soc, base, tmp_path):
     graph = graph_from_atoms(alloy, model.cutoff, np.zeros((2, 3)))
     model.record_soc_domain([graph], [np.array([[0, 0, 2.5], [0, 0, 0.6]])])
     assert model.soc_environments == {"Fe": [["Fe", "Ni"]], "Ni": [["Fe", "Ni"]]}
+    assert model.soc_moments == {"Fe": {"Fe,Ni": 2.5}, "Ni": {"Fe,Ni": 0.6}}
     outside = rocksalt()
     moments = configurations(outside)
     np.testing.assert_allclose(
@@ -111,7 +112,7 @@ def test_soc_domain_limits_anisotropy_and_round_trips(with_soc, base, tmp_path):
         atol=1e-12,
     )
     loaded = MagneticPotential.load(model.save(tmp_path / "soc.pt"))
-    assert loaded.soc and loaded.soc_domain == ("Fe", "Ni")
+    assert loaded.soc and loaded.soc_domain == ("Fe", "Ni") and loaded.soc_moments == model.soc_moments
     rotated = np.einsum("rij,nj->rni", rotations(4), configurations(alloy, 1)[0])
     energies = MagneticCalculator(loaded).evaluate_batch(alloy, rotated)["energy"]
     np.testing.assert_allclose(
