@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,24 +62,60 @@ def test_smoke_training_two_epochs_through_cli(tmp_path, deepmd_folder):
     assert metrics["reference_energies"]["composition_rank"] == 1  # one composition: min-norm refs
 
 
-def test_resume_after_kill_matches_uninterrupted_run(tmp_path, deepmd_folder):
-    """Kill after the first epoch, resume: weights, EMA and history equal an uninterrupted run's."""
+#: Child process: train, and in the first batch after an epoch was saved (mid-epoch, with weights
+#: that differ from ``last.pt``) write the position to the marker file and wait to be killed.
+TRAIN_UNTIL_KILLED = """
+import sys, time
+from pathlib import Path
+from magscreen.training.config import load_train_config
+from magscreen.training.ema import ExponentialMovingAverage
+from magscreen.training.trainer import Trainer
+
+trainer = Trainer(load_train_config(sys.argv[1]), progress=False)
+update = ExponentialMovingAverage.update
+
+def update_then_wait(ema, model):  # runs after every optimiser step
+    update(ema, model)
+    if (trainer.output / "last.pt").is_file():
+        Path(sys.argv[2]).write_text(repr(trainer.position))
+        time.sleep(600)
+
+ExponentialMovingAverage.update = update_then_wait
+trainer.run()
+"""
+
+
+def test_resume_after_sigkill_mid_epoch_matches_uninterrupted_run(tmp_path, deepmd_folder):
+    """SIGKILL a training process in the middle of its second epoch, resume from ``last.pt``:
+    weights, EMA and history equal an uninterrupted run's."""
     straight = Trainer(
         load_train_config(_config(tmp_path, deepmd_folder, "a", [FROZEN, FULL])), progress=False
     )
     straight.run()
 
-    config = load_train_config(_config(tmp_path, deepmd_folder, "b", [FROZEN, FULL]))
-    killed = Trainer(config, progress=False)
-    save = killed._save_state
+    path = _config(tmp_path, deepmd_folder, "b", [FROZEN, FULL])
+    marker = tmp_path / "mid-epoch"
+    log = tmp_path / "child.log"
+    with log.open("w") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-c", TRAIN_UNTIL_KILLED, str(path), str(marker)],
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 300
+        while not marker.is_file() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        alive = child.poll() is None
+        child.kill()  # SIGKILL
+        child.wait()
+    assert alive and marker.is_file(), f"training did not reach its second epoch: {log.read_text()[-2000:]}"
+    assert child.returncode == -signal.SIGKILL
+    assert marker.read_text() == "(0, 1)"  # killed inside epoch 2 of stage 1, after epoch 1 was saved
+    config = load_train_config(path)
+    saved = torch.load(tmp_path / "runs" / "b" / "last.pt", weights_only=False)
+    assert tuple(saved["position"]) == (0, 1) and len(saved["history"]) == 1
 
-    def save_then_die() -> None:
-        save()
-        raise KeyboardInterrupt
-
-    killed._save_state = save_then_die
-    with pytest.raises(KeyboardInterrupt):
-        killed.run()
     resumed = Trainer(config, progress=False)
     resumed.run()
     assert resumed.position == straight.position == (2, 0)
