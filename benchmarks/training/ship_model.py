@@ -1,5 +1,7 @@
 """Ship a trained run as a named model: copy best.pt to magscreen/potential/weights/<name>.pt and record
-its validation errors (recomputed from the copied file) in <name>.json beside it.
+its validation errors (recomputed from the copied file) in <name>.json beside it. With
+``--calibration`` the readout posterior's one-sigma is scaled by the factor that the
+leave-one-compound-out report found (68 % of left-out errors inside one sigma).
 
 Usage::
 
@@ -25,11 +27,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", type=Path, help="the training config of the run")
     parser.add_argument("--name", required=True, help="shipped model name, e.g. nio")
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        help="leave-one-compound-out report (benchmarks/training/cross_validation.py --out ...json) whose "
+        "calibration factor scales the model's readout posterior",
+    )
     args = parser.parse_args()
     config = load_train_config(args.config)
     target = SHIPPED_MODELS_DIR / f"{args.name}.pt"
     shutil.copyfile(Path(config.output) / "best.pt", target)
     model = MagneticPotential.load(target)
+    cross_validation = None
+    if args.calibration is not None:
+        report = json.loads(args.calibration.read_text())
+        factor = report["summary"]["uncertainty"]["calibration_factor"]
+        if model.readout_posterior is None or factor is None:
+            raise SystemExit(
+                f"{args.calibration}: no calibration factor, or the run has no readout posterior"
+            )
+        model.readout_posterior = model.readout_posterior.calibrated(factor)
+        model.save(target)
+        cross_validation = {
+            "report": args.calibration.as_posix(),
+            "n_frames": report["n_frames"],
+            **report["summary"],
+        }
     frames = load_frames(config.data.validation, config.data.format, split="validation", source=args.config)
     run_metrics = json.loads((Path(config.output) / "metrics.json").read_text())
     record = {
@@ -44,6 +67,8 @@ def main() -> None:
         "reference_energies": run_metrics["reference_energies"],
         "validation": validation_errors(model, frames, forces=True),
         "units": "meV/atom (energy), meV/A (forces), meV/mu_B (magnetic forces)",
+        "posterior_samples": 0 if model.readout_posterior is None else model.readout_posterior.samples,
+        "leave_one_compound_out": cross_validation,
         "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     target.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")

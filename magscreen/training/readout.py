@@ -18,9 +18,11 @@ energies only compare within their group, e.g. from another DFT code) are fitted
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import scipy.linalg
@@ -34,6 +36,7 @@ from magscreen.potential.uncertainty import ReadoutPosterior, readout_parameters
 from magscreen.training.data import Frame
 
 __all__ = [
+    "NormalEquations",
     "ReadoutFit",
     "ReadoutSolution",
     "ReadoutSystem",
@@ -187,6 +190,36 @@ def _jacobian(rows: torch.Tensor, params: list[torch.nn.Parameter], batched: boo
     return torch.cat(blocks).detach().double().numpy()
 
 
+def _derivative_digest(model: MagneticPotential) -> str:
+    """Hash of every weight the readout's derivatives depend on: all but the readout itself (the
+    energy is linear in it) and the backbone's per-element reference energies (a constant)."""
+    readout = {id(p) for p in readout_parameters(model)}
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict(keep_vars=True).items()):
+        if id(tensor) in readout or "rescale_atomic_energy" in name:
+            continue
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _frame_key(
+    model_digest: str, frame: Frame, settings: tuple, rattle_sigma: float, force_probes: int, seed: int
+) -> str:
+    """Key of one frame's derivatives in a design cache."""
+    digest = hashlib.sha256(model_digest.encode())
+    for array in (
+        frame.numbers.astype(np.int64),
+        frame.positions,
+        frame.cell,
+        frame.pbc.astype(bool),
+        frame.moments,
+    ):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(repr((settings, rattle_sigma, force_probes, seed)).encode())
+    return digest.hexdigest()
+
+
 def _design(
     model: MagneticPotential,
     frame: Frame,
@@ -258,11 +291,16 @@ def readout_system(
     force_probes: int = 2,
     seed: int = 0,
     progress: bool = True,
+    design_cache: Path | None = None,
 ) -> ReadoutSystem:
     """The weighted linear system that :func:`fit_readout` solves (parameters as there), unsolved.
 
     Building it is the expensive part (backbone derivatives for forces and priors); solving it
     again on a subset of frames (:func:`solve_system`, e.g. leaving one compound out) is cheap.
+    With ``design_cache`` (a folder) every frame's derivatives are stored there, keyed by the
+    frame, the model's weights other than the readout and reference energies, and the settings
+    that shape them, and reused by later calls; the random force, stress and rattle probes are then
+    drawn per frame (seeded by ``seed`` and the frame), so a frame's rows do not depend on the others.
     """
     use_energy = "energy" in weights and any(f.energy is not None for f in frames)
     use_h = "magnetic_forces" in weights and any(f.magnetic_forces is not None for f in frames)
@@ -285,6 +323,7 @@ def readout_system(
         if f.magnetic_forces is not None
     )
     n_offsets = len(ungrouped) + len(groups)
+    model_digest = _derivative_digest(model) if design_cache is not None else ""
     blocks, targets, owners, energy_features = [], [], [], []
     owner = [0]  # frame of the rows being added
 
@@ -307,14 +346,25 @@ def readout_system(
     for index, (frame, graph, cache) in enumerate(bar):
         owner[0] = index
         want_h = use_h and frame.magnetic_forces is not None
+        settings = (want_h, use_forces and frame.forces is not None, stress_prior > 0, rattle_prior > 0)
+        stored, path = None, None
+        if design_cache is not None:
+            key = _frame_key(model_digest, frame, settings, rattle_sigma, force_probes, seed)
+            path = Path(design_cache) / f"{key}.npz"
+            rng = np.random.default_rng([seed, int(key[:15], 16)])
+            if path.is_file():
+                stored = dict(np.load(path))
         probes = None
-        if use_forces and frame.forces is not None:
+        if settings[1]:
             probes = rng.choice([-1.0, 1.0], size=(force_probes, frame.n_atoms, 3))
         strain_probe = None
         if stress_prior > 0:
             strain_probe = rng.normal(size=(3, 3))
             strain_probe = (strain_probe + strain_probe.T) / 2
-        d_energy, d_h, d_derivatives = _design(model, frame, graph, cache, want_h, probes, strain_probe)
+        if stored is None:
+            d_energy, d_h, d_derivatives = _design(model, frame, graph, cache, want_h, probes, strain_probe)
+        else:
+            d_energy, d_h, d_derivatives = stored["energy"], stored.get("h"), stored.get("derivatives")
         energy_features.append(d_energy)
         if use_energy and frame.energy is not None:
             relative = 1.0 if frame.energy_group is None else energy_group_weight
@@ -328,9 +378,12 @@ def readout_system(
             add_rows(d_energy[None], np.atleast_1d(frame.energy - float(cache.energy[0])), scale, offsets)
         if rattle_prior > 0:
             rattled = frame.positions + rng.normal(scale=rattle_sigma, size=frame.positions.shape)
-            rattled_graph = replace(frame, positions=rattled).graph(model.cutoff, graph.positions.dtype)
             rattle_probes = rng.choice([-1.0, 1.0], size=(force_probes, frame.n_atoms, 3))
-            _, _, d_rattled = _design(model, frame, rattled_graph, cache, False, rattle_probes)
+            if stored is None:
+                rattled_graph = replace(frame, positions=rattled).graph(model.cutoff, graph.positions.dtype)
+                _, _, d_rattled = _design(model, frame, rattled_graph, cache, False, rattle_probes)
+            else:
+                d_rattled = stored["rattled"]
             scale = np.sqrt(
                 rattle_prior
                 * weights.get("forces", 1.0)
@@ -363,6 +416,13 @@ def readout_system(
             scale = np.sqrt(weights["forces"] / (variances["forces"] * n_forces * 3 * frame.n_atoms))
             label = (probes * (frame.forces - cache.forces.double().numpy())).sum((-2, -1))
             add_rows(d_derivatives[: len(probes)], label, scale)
+        if path is not None and stored is None:
+            arrays = {"energy": d_energy, "h": d_h, "derivatives": d_derivatives}
+            arrays["rattled"] = d_rattled if rattle_prior > 0 else None
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.stem}.tmp.npz")
+            np.savez(temporary, **{k: v.astype(np.float32) for k, v in arrays.items() if v is not None})
+            temporary.replace(path)
     return ReadoutSystem(
         design=np.vstack(blocks),
         target=np.concatenate(targets),
@@ -416,8 +476,8 @@ def solve_system(
     offsets = dict(zip(kept, solution[n_readout:], strict=True))
     posterior = None
     if posterior_samples > 0:
-        residual = target - matrix @ solution
-        posterior = _posterior(scaled, norms, system.damping, residual, n_readout, posterior_samples, seed)
+        equations = NormalEquations.of(system, rows)
+        _, posterior = equations.solve(system.damping, posterior_samples=posterior_samples, seed=seed)
     return ReadoutSolution(
         weights=solution[:n_readout],
         reference_shifts={e: float(offsets[e]) for e in system.elements if e in offsets},
@@ -427,45 +487,98 @@ def solve_system(
     )
 
 
-def _posterior(
-    scaled: np.ndarray,
-    norms: np.ndarray,
-    damping: np.ndarray,
-    residual: np.ndarray,
-    n_readout: int,
-    samples: int,
-    seed: int,
-) -> ReadoutPosterior:
-    """Samples of the readout weights' posterior deviations (see :func:`solve_system`)."""
-    rng = np.random.default_rng(seed)
-    touched = np.any(scaled[:, :n_readout] != 0, axis=0)
-    # offset columns: a linearly independent subset (one composition makes element references
-    # degenerate); the readout marginal does not depend on how the offsets are parametrised
-    offsets = scaled[:, n_readout:]
-    independent: list[int] = []
-    for k in range(offsets.shape[1]):
-        trial = offsets[:, independent + [k]]
-        if np.linalg.matrix_rank(trial) == len(independent) + 1:
-            independent.append(k)
-    active = np.concatenate([np.flatnonzero(touched), n_readout + np.array(independent, dtype=int)])
-    columns = scaled[:, active]
-    prior = np.concatenate([damping[touched], np.zeros(len(independent))])
-    precision = columns.T @ columns + np.diag(prior)
-    factor = np.linalg.cholesky(precision)
-    inverse = scipy.linalg.solve_triangular(factor, np.eye(len(active)), lower=True)  # L^-1
-    covariance_diagonal = (inverse**2).sum(0)  # diag((L L^T)^-1)
-    effective = len(active) - float(prior @ covariance_diagonal)
-    noise = float(np.sqrt(residual @ residual / max(len(residual) - effective, 1.0)))
-    deviations = np.zeros((samples, n_readout))
-    draws = rng.normal(size=(samples, len(active))) @ inverse  # rows ~ N(0, (L L^T)^-1)
-    n_touched = int(touched.sum())
-    deviations[:, touched] = draws[:, :n_touched]
-    untouched = ~touched
-    deviations[:, untouched] = rng.normal(size=(samples, int(untouched.sum()))) / np.sqrt(
-        np.maximum(damping[untouched], 1e-30)
-    )
-    deviations *= noise / norms[:n_readout]
-    return ReadoutPosterior(deviations=deviations.astype(np.float32), noise_scale=noise)
+@dataclass(frozen=True)
+class NormalEquations:
+    """``X^T X``, ``X^T y``, ``y^T y`` and the row count of some rows of a :class:`ReadoutSystem`,
+    over the system's columns ``columns`` (by default those the rows touch).
+
+    Sums over rows, so the equations of a subset of frames are the total minus those of the frames
+    left out (:meth:`minus`): a leave-one-compound-out fold costs the rows of one compound, not a
+    new solve of the whole design.
+    """
+
+    gram: np.ndarray
+    moment: np.ndarray
+    energy: float
+    rows: int
+    columns: np.ndarray
+    n_readout: int
+
+    @classmethod
+    def of(
+        cls, system: ReadoutSystem, rows: np.ndarray | None = None, columns: np.ndarray | None = None
+    ) -> NormalEquations:
+        """The equations of ``rows`` (a boolean mask over the system's rows; all by default)."""
+        design = system.design if rows is None else system.design[rows]
+        target = system.target if rows is None else system.target[rows]
+        if columns is None:
+            columns = np.flatnonzero(np.any(design != 0, axis=0))
+        design = design[:, columns]
+        return cls(
+            gram=design.T @ design,
+            moment=design.T @ target,
+            energy=float(target @ target),
+            rows=len(target),
+            columns=columns,
+            n_readout=system.n_readout,
+        )
+
+    def minus(self, other: NormalEquations) -> NormalEquations:
+        """The equations of these rows without ``other``'s (a subset of them, same columns)."""
+        if not np.array_equal(self.columns, other.columns):
+            raise ValueError("normal equations over different columns")
+        return replace(
+            self,
+            gram=self.gram - other.gram,
+            moment=self.moment - other.moment,
+            energy=self.energy - other.energy,
+            rows=self.rows - other.rows,
+        )
+
+    def solve(
+        self, damping: np.ndarray, *, posterior_samples: int = 0, seed: int = 0
+    ) -> tuple[np.ndarray, ReadoutPosterior | None]:
+        """Readout weights (P,) minimising ``|X w - y|^2 + sum_j damping_j (norm_j w_j)^2`` (columns
+        scaled to unit norm, offsets undamped), and draws of their Gaussian posterior.
+
+        Readout columns without rows stay 0 (their posterior is the prior, ``s / sqrt(damping)`` in
+        unit-norm columns); offset columns without rows drop out, and of linearly dependent offset
+        columns (one composition makes element references degenerate) one is kept: the readout
+        weights do not depend on how the offsets are parametrised.
+        """
+        n_readout = self.n_readout
+        norms = np.sqrt(np.clip(np.diag(self.gram), 0.0, None))
+        is_readout = self.columns < n_readout
+        touched = np.flatnonzero(is_readout & (norms > 0))
+        offsets: list[int] = []
+        for k in np.flatnonzero(~is_readout & (norms > 0)):
+            trial = offsets + [int(k)]
+            block = self.gram[np.ix_(trial, trial)] / np.outer(norms[trial], norms[trial])
+            if np.linalg.eigvalsh(block)[0] > 1e-10:
+                offsets = trial
+        active = np.concatenate([touched, np.array(offsets, dtype=int)])
+        scale = norms[active]
+        gram = self.gram[np.ix_(active, active)] / np.outer(scale, scale)
+        moment = self.moment[active] / scale
+        readout_columns = self.columns[touched]
+        prior = np.concatenate([damping[readout_columns], np.zeros(len(offsets))])
+        factor = np.linalg.cholesky(gram + np.diag(prior))
+        solution = scipy.linalg.cho_solve((factor, True), moment)
+        weights = np.zeros(n_readout)
+        n_touched = len(touched)
+        weights[readout_columns] = solution[:n_touched] / scale[:n_touched]
+        if posterior_samples <= 0:
+            return weights, None
+        rng = np.random.default_rng(seed)
+        inverse = scipy.linalg.solve_triangular(factor, np.eye(len(active)), lower=True)  # L^-1
+        effective = len(active) - float(prior @ (inverse**2).sum(0))  # trace of the hat matrix
+        residual = self.energy - 2 * solution @ moment + solution @ gram @ solution
+        noise = float(np.sqrt(max(residual, 0.0) / max(self.rows - effective, 1.0)))
+        draws = rng.normal(size=(posterior_samples, len(active))) @ inverse  # rows ~ N(0, (L L^T)^-1)
+        deviations = rng.normal(size=(posterior_samples, n_readout)) / np.sqrt(np.maximum(damping, 1e-30))
+        deviations[:, readout_columns] = draws[:, :n_touched] / scale[:n_touched]
+        posterior = ReadoutPosterior(deviations=(noise * deviations).astype(np.float32), noise_scale=noise)
+        return weights, posterior
 
 
 def fit_readout(
@@ -487,6 +600,7 @@ def fit_readout(
     seed: int = 0,
     progress: bool = True,
     posterior_samples: int = 0,
+    design_cache: Path | None = None,
 ) -> ReadoutFit:
     """Set the readout weights of ``model`` to the least-squares minimum of the loss; in place.
 
@@ -530,6 +644,8 @@ def fit_readout(
         Show a progress bar over frames.
     posterior_samples
         Samples of the weights' posterior to return (:func:`solve_system`); 0: none.
+    design_cache
+        Folder of stored per-frame derivatives (:func:`readout_system`); None: computed afresh.
 
     Returns
     -------
@@ -554,6 +670,7 @@ def fit_readout(
         force_probes=force_probes,
         seed=seed,
         progress=progress,
+        design_cache=design_cache,
     )
     solution = solve_system(system, posterior_samples=posterior_samples, seed=seed)
     set_readout(model, solution.weights)

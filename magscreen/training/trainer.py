@@ -261,6 +261,8 @@ class Trainer:
             self._cache_file = Path(config.feature_cache) / f"backbone-{_digest(self.model.backbone)}.pt"
             self._caches.update(self._load_feature_cache())
         self._optimizer_state: dict | None = None
+        # per-frame derivatives of least-squares stages, reused across runs (cross-validation, retraining)
+        self.design_cache = None if config.feature_cache is None else Path(config.feature_cache) / "design"
 
     # ------------------------------------------------------------------ set-up
 
@@ -358,6 +360,7 @@ class Trainer:
             seed=self.config.seed,
             progress=self.progress,
             posterior_samples=stage.posterior_samples,
+            design_cache=self.design_cache,
         )
         self.model.readout_posterior = fit.posterior
         self._shift_references(fit.reference_shifts)

@@ -1,0 +1,333 @@
+"""Leave-one-compound-out cross-validation of a least-squares training recipe, with its uncertainty.
+
+For every compound of the training data, the readout of the recipe (a training config with one
+``least_squares`` stage) is solved again without any frame of that compound (no ordering, strain,
+rattle, nor DeltaSpin frame when the compound is NiO) and predicts the compound's ordering ladders,
+one per energy group (compound at one lattice scale, orderings only). The design of the solve is
+built once (:func:`magscreen.training.readout.readout_system`); each fold subtracts the compound's
+rows from the normal equations (:class:`magscreen.training.readout.NormalEquations`).
+
+Reported per ladder and in total (energies per magnetic atom, differences to the DFT ground state):
+ground-state hit, Spearman correlation (ladders of 3 or more orderings), MAE of the ordering-energy
+differences (meV per magnetic atom), the one-sigma of every difference from the fold's posterior
+and the coverage of the errors at nominal levels (calibration curve), side by side with
+
+- moment-blind SevenNet-0 (the frozen backbone alone: every ordering of a structure has one energy);
+- a per-compound Heisenberg fit (:class:`magscreen.training.baselines.HeisenbergLandauModel`, two
+  shells), leave-one-ordering-out within the ladder, so it never sees the energy it predicts
+  (ladders of 3 or more orderings).
+
+The calibration factor is the 68.27th percentile of |error| / sigma over differences whose compound's
+magnetic elements are known from other compounds; ``ship_model.py --calibration`` stores it.
+
+Usage::
+
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/training/cross_validation.py configs/train/general.yaml \\
+        --out benchmarks/training/cross_validation_general
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from ase.data import chemical_symbols
+from pymatgen.core import Composition
+from scipy.stats import norm, spearmanr
+
+from magscreen.training.baselines import HeisenbergLandauModel
+from magscreen.training.config import load_train_config
+from magscreen.training.data import Frame
+from magscreen.training.readout import NormalEquations, readout_system
+from magscreen.training.trainer import Trainer
+
+NOMINAL = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6827, 0.8, 0.9, 0.95, 0.99)
+
+
+def frame_info(frames: list[Frame]) -> list[dict]:
+    """The extxyz info of every frame (compound, ordering, kind), read again by ``source``."""
+    from ase.io import read
+
+    cache: dict[str, list] = {}
+    out = []
+    for frame in frames:
+        path, _, index = frame.source.rpartition("#")
+        if path.endswith(".extxyz") or path.endswith(".xyz"):
+            if path not in cache:
+                cache[path] = read(path, index=":", format="extxyz")
+            info = dict(cache[path][int(index)].info)
+        else:  # deepmd spin folders (DeltaSpin NiO): no info
+            info = {"kind": "deltaspin"}
+        if frame.energy_group is not None:
+            info.setdefault("compound", frame.energy_group.split("@")[0])
+        else:
+            counts = {chemical_symbols[z]: int((frame.numbers == z).sum()) for z in set(frame.numbers)}
+            info.setdefault("compound", Composition(counts).reduced_formula)
+        info.setdefault("kind", "ordering")
+        out.append(info)
+    return out
+
+
+def ladders(frames: list[Frame], info: list[dict]) -> dict[str, list[int]]:
+    """Energy group -> indices of its ordering frames (groups of 2 or more distinct orderings)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for k, (frame, meta) in enumerate(zip(frames, info, strict=True)):
+        if frame.energy_group is not None and frame.energy is not None and meta["kind"] == "ordering":
+            groups[frame.energy_group].append(k)
+    return {g: ks for g, ks in sorted(groups.items()) if len({info[k].get("ordering", k) for k in ks}) > 1}
+
+
+def magnetic_count(frames: list[Frame], indices: list[int]) -> list[int]:
+    """Atoms of the ladder's magnetic elements (those carrying a moment in any of its frames) per frame."""
+    elements = {
+        int(z)
+        for k in indices
+        for z, m in zip(frames[k].numbers, frames[k].moments, strict=True)
+        if np.any(m)
+    }
+    return [int(np.isin(frames[k].numbers, list(elements)).sum()) for k in indices]
+
+
+def heisenberg_loo(frames: list[Frame], indices: list[int], n_mag: list[int]) -> np.ndarray | None:
+    """Leave-one-ordering-out Heisenberg predictions (eV per magnetic atom), or None (< 3 orderings)."""
+    if len(indices) < 3:
+        return None
+    out = np.zeros(len(indices))
+    for held in range(len(indices)):
+        train = [frames[k] for j, k in enumerate(indices) if j != held]
+        try:
+            model = HeisenbergLandauModel.fit(train, n_shells=2, magnetic_force_weight=0.0)
+        except Exception:  # fewer than two shells between magnetic atoms within reach
+            model = HeisenbergLandauModel.fit(train, n_shells=1, magnetic_force_weight=0.0)
+        out[held] = model.predict(frames[indices[held]])[0] / n_mag[held]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", type=Path)
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output prefix (.json, .md, _parity.png, ...)"
+    )
+    parser.add_argument("--samples", type=int, default=128, help="posterior draws per fold")
+    args = parser.parse_args()
+    tic = time.perf_counter()
+    config = load_train_config(args.config)
+    stage = next(s for s in config.stages if s.optimizer == "least_squares")
+    trainer = Trainer(config, source=args.config, progress=True)
+    trainer.refit_references()
+    frames, caches = trainer.train_frames, trainer._caches_for("train")
+    system = readout_system(
+        trainer.model,
+        frames,
+        trainer.train_graphs,
+        caches,
+        weights={name: getattr(config.loss, name) for name in stage.losses},
+        variances=trainer.variances,
+        longitudinal_weight=config.loss.magnetic_forces_longitudinal,
+        energy_group_weight=config.loss.energy_groups,
+        ridge=stage.ridge,
+        element_ridge={e: (r.node, r.pair) for e, r in stage.element_ridge.items()},
+        stress_prior=stage.stress_prior,
+        rattle_prior=stage.rattle_prior,
+        rattle_sigma=stage.rattle_sigma,
+        force_probes=stage.force_probes,
+        seed=config.seed,
+        progress=True,
+        design_cache=trainer.design_cache,
+    )
+    print(f"design {system.design.shape} in {time.perf_counter() - tic:.0f} s", flush=True)
+    info = frame_info(frames)
+    total = NormalEquations.of(system)
+    compounds = np.array([meta["compound"] for meta in info])
+    backbone = np.array([float(c.energy[0]) for c in caches])
+    groups = ladders(frames, info)
+    # which elements carry moments in each compound's frames (known to a fold if another compound has them)
+    carried: dict[str, set[str]] = defaultdict(set)
+    for frame, compound in zip(frames, compounds, strict=True):
+        carried[compound] |= {
+            chemical_symbols[z] for z, m in zip(frame.numbers, frame.moments, strict=True) if np.any(m)
+        }
+    rows, ladder_records = [], []
+    for compound in sorted({g.split("@")[0] for g in groups}):
+        left_out = np.isin(system.frame_of_row, np.flatnonzero(compounds == compound))
+        if left_out.sum() > len(left_out) / 2:  # summing the rest is cheaper and exact
+            equations = NormalEquations.of(system, ~left_out, columns=total.columns)
+        else:
+            equations = total.minus(NormalEquations.of(system, left_out, columns=total.columns))
+        weights, posterior = equations.solve(system.damping, posterior_samples=args.samples, seed=config.seed)
+        known = all(any(e in carried[c] for c in carried if c != compound) for e in carried[compound])
+        for group, indices in groups.items():
+            if group.split("@")[0] != compound:
+                continue
+            n_mag = magnetic_count(frames, indices)
+            features = system.energy_features[indices] / np.array(n_mag)[:, None]
+            model = (backbone[indices] / n_mag) + features @ weights
+            blind = backbone[indices] / n_mag
+            dft = np.array([frames[k].energy for k in indices]) / n_mag
+            heisenberg = heisenberg_loo(frames, indices, n_mag)
+            ground = int(np.argmin(dft))
+            difference = features - features[ground]
+            covariance = posterior.covariance(difference)
+            sigma = np.sqrt(np.clip(np.diag(covariance), 0, None))
+            labels = [str(info[k].get("ordering", k)) for k in indices]
+            for j in range(len(indices)):
+                if j == ground:
+                    continue
+                rows.append(
+                    {
+                        "compound": compound,
+                        "group": group,
+                        "ordering": labels[j],
+                        "reference": labels[ground],
+                        "known_elements": known,
+                        "dft_meV": 1e3 * (dft[j] - dft[ground]),
+                        "model_meV": 1e3 * (model[j] - model[ground]),
+                        "sigma_meV": 1e3 * sigma[j],
+                        "sevennet_meV": 1e3 * (blind[j] - blind[ground]),
+                        "heisenberg_meV": None
+                        if heisenberg is None
+                        else 1e3 * (heisenberg[j] - heisenberg[ground]),
+                    }
+                )
+            ladder_records.append(
+                {
+                    "compound": compound,
+                    "known_elements": known,
+                    "group": group,
+                    "labels": labels,
+                    "dft": dft.tolist(),
+                    "model": model.tolist(),
+                    "sevennet": blind.tolist(),
+                    "heisenberg": None if heisenberg is None else heisenberg.tolist(),
+                    "sigma_meV": (1e3 * sigma).tolist(),
+                }
+            )
+        print(f"{compound}: fold solved ({time.perf_counter() - tic:.0f} s)", flush=True)
+    report = summarise(rows, ladder_records)
+    report.update(
+        config=args.config.as_posix(),
+        n_frames=len(frames),
+        n_compounds=len(set(compounds)),
+        compounds=sorted(set(compounds)),
+        posterior_samples=args.samples,
+        command=f"OMP_NUM_THREADS=1 python benchmarks/training/cross_validation.py {args.config.as_posix()} "
+        f"--out {args.out.as_posix()}",
+        seconds=round(time.perf_counter() - tic),
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    plot(report, args.out)
+    print(json.dumps(report["summary"], indent=1))
+
+
+def summarise(rows: list[dict], ladders: list[dict]) -> dict:
+    """Per-method hit rate, mean Spearman, MAE; the calibration of the model's sigma."""
+    summary = {}
+    for method in ("model", "sevennet", "heisenberg"):
+        usable = [lad for lad in ladders if lad[method] is not None]
+        hits = [int(np.argmin(lad[method]) == np.argmin(lad["dft"])) for lad in usable]
+        rhos = [
+            0.0 if np.ptp(lad[method]) < 1e-9 else float(spearmanr(lad[method], lad["dft"])[0])
+            for lad in usable
+            if len(lad["dft"]) >= 3
+        ]
+        errors = [abs(r[f"{method}_meV"] - r["dft_meV"]) for r in rows if r[f"{method}_meV"] is not None]
+        summary[method] = {
+            "ladders": len(usable),
+            "ground_state_hit_rate": float(np.mean(hits)) if hits else None,
+            "mean_spearman": float(np.mean(rhos)) if rhos else None,
+            "spearman_ladders": len(rhos),
+            "gap_mae_meV": float(np.mean(errors)) if errors else None,
+            "differences": len(errors),
+        }
+    known = [r for r in rows if r["known_elements"] and np.isfinite(r["sigma_meV"]) and r["sigma_meV"] > 0]
+    z = np.array([abs(r["model_meV"] - r["dft_meV"]) / r["sigma_meV"] for r in known])
+    factor = float(np.quantile(z, norm.cdf(1) - norm.cdf(-1))) if len(z) else None
+    curve = []
+    for p in NOMINAL:
+        bound = norm.ppf(0.5 + p / 2)
+        curve.append(
+            {
+                "nominal": p,
+                "coverage_raw": float(np.mean(z <= bound)) if len(z) else None,
+                "coverage_calibrated": float(np.mean(z / factor <= bound)) if len(z) and factor else None,
+            }
+        )
+    unknown = [r for r in rows if not r["known_elements"]]
+    summary["uncertainty"] = {
+        "differences_known_elements": len(known),
+        "calibration_factor": factor,
+        "coverage_one_sigma_raw": float(np.mean(z <= 1)) if len(z) else None,
+        "median_sigma_meV_raw": float(np.median([r["sigma_meV"] for r in known])) if known else None,
+        "differences_unknown_elements": len(unknown),
+        "median_sigma_meV_unknown_elements": float(np.median([r["sigma_meV"] for r in unknown]))
+        if unknown
+        else None,
+    }
+    return {"summary": summary, "calibration_curve": curve, "differences": rows, "ladders": ladders}
+
+
+def plot(report: dict, out: Path) -> None:
+    """Parity plot (model, SevenNet-0, Heisenberg) and calibration curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["differences"]
+    factor = report["summary"]["uncertainty"]["calibration_factor"] or 1.0
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    dft = np.array([r["dft_meV"] for r in rows])
+    for method, style in (("sevennet", "x"), ("heisenberg", "s"), ("model", "o")):
+        pairs = [(r["dft_meV"], r[f"{method}_meV"]) for r in rows if r[f"{method}_meV"] is not None]
+        if not pairs:
+            continue
+        x, y = np.array(pairs).T
+        if method == "model":
+            known = np.array([r["known_elements"] for r in rows])
+            err = np.array([factor * r["sigma_meV"] for r in rows])
+            err = np.where(known & np.isfinite(err), err, 0.0)
+            ax.errorbar(x, y, yerr=err, fmt=style, ms=4, lw=0.8, label="model (LOCO), 1 sigma calibrated")
+        else:
+            ax.plot(
+                x,
+                y,
+                style,
+                ms=4,
+                mfc="none",
+                label={
+                    "sevennet": "SevenNet-0 (moment-blind)",
+                    "heisenberg": "Heisenberg per compound (LOO)",
+                }[method],
+            )
+    span = [min(0.0, dft.min()) - 10, dft.max() + 10] if len(dft) else [0, 1]
+    ax.plot(span, span, "k-", lw=0.6)
+    ax.set_xlim(span)
+    ax.set_ylim(span[0], span[1])
+    ax.set_xlabel("DFT E - E(DFT ground state) (meV per magnetic atom)")
+    ax.set_ylabel("predicted (meV per magnetic atom)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(f"{out}_parity.png", dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    curve = report["calibration_curve"]
+    nominal = [c["nominal"] for c in curve]
+    ax.plot([0, 1], [0, 1], "k-", lw=0.6)
+    ax.plot(nominal, [c["coverage_raw"] for c in curve], "o--", label="posterior sigma (raw)")
+    ax.plot(nominal, [c["coverage_calibrated"] for c in curve], "s-", label=f"calibrated (x {factor:.3g})")
+    ax.set_xlabel("nominal coverage")
+    ax.set_ylabel("fraction of left-out errors inside")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(f"{out}_calibration.png", dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Readout systems for cross-validation: the design cache reproduces the system, and a fold of the
+normal equations (total minus one group of frames) solves like the least squares on the rest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_readout import heisenberg_frames
+
+from magscreen.potential import MagneticPotential
+from magscreen.training.readout import NormalEquations, readout_system, solve_system
+
+VARIANCES = {"energy": 1e-4, "magnetic_forces": 1e-3, "forces": 1e-3}
+
+
+@pytest.fixture(scope="module")
+def setup():
+    model = MagneticPotential(soc=False, seed=11, species=("Fe",), cutoff=3.0).double()
+    frames = heisenberg_frames(8, seed=9)
+    graphs = [f.graph(model.cutoff) for f in frames]
+    caches = [model.backbone_cache(g) for g in graphs]
+    return model, frames, graphs, caches
+
+
+def build(setup, **options):
+    model, frames, graphs, caches = setup
+    return readout_system(
+        model,
+        frames,
+        graphs,
+        caches,
+        weights={"energy": 1.0, "magnetic_forces": 1.0},
+        variances=VARIANCES,
+        stress_prior=1e-3,
+        rattle_prior=0.1,
+        progress=False,
+        **options,
+    )
+
+
+def test_design_cache_returns_the_same_system_and_only_for_the_same_model(setup, tmp_path):
+    first = build(setup, design_cache=tmp_path)
+    stored = sorted(tmp_path.glob("*.npz"))
+    assert len(stored) == 8
+    again = build(setup, design_cache=tmp_path)
+    np.testing.assert_allclose(again.design, first.design, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(again.target, first.target)
+    other = MagneticPotential(soc=False, seed=12, species=("Fe",), cutoff=3.0).double()
+    build((other, *setup[1:]), design_cache=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 16  # other hidden weights: other derivatives
+
+
+def test_a_fold_of_the_normal_equations_solves_like_least_squares_on_the_rest(setup):
+    system = build(setup)
+    keep = np.arange(2, 8)
+    damping = system.damping
+    direct = solve_system(system, keep).weights
+    total = NormalEquations.of(system)
+    left_out = ~np.isin(system.frame_of_row, keep)
+    fold, _ = total.minus(NormalEquations.of(system, left_out, columns=total.columns)).solve(damping)
+    features = system.energy_features
+    # compare what the weights predict (the readout has directions no data pins)
+    assert np.allclose(
+        features @ fold, features @ direct, rtol=1e-5, atol=1e-6 * np.abs(features @ direct).max()
+    )
