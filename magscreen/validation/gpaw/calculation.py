@@ -27,7 +27,7 @@ from ase.parallel import world
 from magscreen.validation.gpaw.ordering_input import OrderingInput
 from magscreen.validation.gpaw.settings import GPAWSettings, hubbard_u_for, kpoint_grid
 
-__all__ = ["SCFResult", "gpaw_calculator", "gpaw_version", "relax", "single_point"]
+__all__ = ["DistortedStart", "SCFResult", "gpaw_calculator", "gpaw_version", "relax", "single_point"]
 
 RESTART_FILE = "scf.gpw"
 INPUTS_FILE = "inputs.json"
@@ -122,9 +122,14 @@ def gpaw_calculator(
     return GPAW(**keywords)
 
 
-def _inputs_record(ordering: OrderingInput, settings: GPAWSettings, wave_functions: bool) -> dict:
+def _inputs_record(
+    ordering: OrderingInput,
+    settings: GPAWSettings,
+    wave_functions: bool,
+    distorted_start: DistortedStart | None,
+) -> dict:
     atoms = ordering.atoms
-    return {
+    record = {
         "settings": settings.as_dict(),
         "symbols": atoms.get_chemical_symbols(),
         "cell": np.round(atoms.cell.array, 6).tolist(),
@@ -132,6 +137,33 @@ def _inputs_record(ordering: OrderingInput, settings: GPAWSettings, wave_functio
         "moments": np.round(ordering.moments, 4).tolist(),
         "wave_functions": wave_functions,
     }
+    if distorted_start is not None:
+        record["distorted_start"] = {
+            "strain": np.round(distorted_start.strain, 6).tolist(),
+            "shifts_A": np.round(distorted_start.shifts_A, 6).tolist(),
+        }
+    return record
+
+
+@dataclass(frozen=True)
+class DistortedStart:
+    """A distorted cell whose converged density starts the SCF of the ideal one.
+
+    Orbitally degenerate ions (high-spin Fe2+ d6, Co2+ d7 in rocksalt) converge to metallic states
+    with fractional occupations when the ideal cell's symmetry is imposed; an SCF first converged in
+    a cell strained by ``strain`` with atoms shifted by ``shifts_A`` (run it with point-group
+    symmetry off) keeps an orbitally ordered, gapped state when the ideal cell is restored.
+
+    Attributes
+    ----------
+    strain
+        Symmetric strain (3, 3); the cell becomes ``cell @ (1 + strain)``.
+    shifts_A
+        Cartesian displacements (Angstrom), shape (N, 3).
+    """
+
+    strain: np.ndarray
+    shifts_A: np.ndarray
 
 
 def _matches(workdir: Path, record: dict) -> bool:
@@ -163,6 +195,7 @@ def single_point(
     workdir: str | Path,
     *,
     wave_functions: bool = False,
+    distorted_start: DistortedStart | None = None,
 ) -> SCFResult:
     """Spin-polarised SCF of one ordering, read from ``workdir/scf.gpw`` when already done.
 
@@ -176,12 +209,14 @@ def single_point(
         Directory of this calculation's restart file and log.
     wave_functions
         Keep the wave functions in the restart file (needed by the force-theorem SOC step).
+    distorted_start
+        Converge first in this distorted cell, then continue in the ideal one (collinear only).
     """
     from gpaw import GPAW
 
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    record = _inputs_record(ordering, settings, wave_functions)
+    record = _inputs_record(ordering, settings, wave_functions, distorted_start)
     grid = kpoint_grid(ordering.atoms, settings.kpoint_density)
     hubbard = hubbard_u_for(ordering.atoms.get_chemical_symbols(), settings.hubbard)
     start = time.perf_counter()
@@ -195,6 +230,13 @@ def single_point(
             atoms, settings, txt=workdir / LOG_FILE,
             noncollinear_moments=ordering.moments if ordering.noncollinear else None,
         )
+        if distorted_start is not None:
+            ideal = atoms.copy()
+            atoms.set_cell(atoms.cell.array @ (np.eye(3) + distorted_start.strain), scale_atoms=True)
+            atoms.positions += distorted_start.shifts_A
+            atoms.get_potential_energy()
+            atoms.set_cell(ideal.cell, scale_atoms=False)
+            atoms.set_positions(ideal.positions)
         atoms.get_potential_energy()
         calc = atoms.calc
         calc.write(str(workdir / RESTART_FILE), mode="all" if wave_functions else "")
