@@ -88,6 +88,10 @@ def test_weights_without_data_keep_their_prior():
 
 @pytest.fixture(scope="module")
 def fitted() -> MagneticPotential:
+    return fitted_toy_model()
+
+
+def fitted_toy_model() -> MagneticPotential:
     """A small model with Fe and Co heads, its readout fitted (with posterior) on Fe Heisenberg frames."""
     model = MagneticPotential(
         soc=False, seed=11, cutoff=3.0, magnetic=MagneticHyperparameters(element_heads=("Fe", "Co"))
