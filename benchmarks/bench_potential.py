@@ -16,6 +16,7 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/bench_potential.py            # full table
     OMP_NUM_THREADS=1 python benchmarks/bench_potential.py --quick    # small cells only
     OMP_NUM_THREADS=1 python benchmarks/bench_potential.py --quick --json out.json  # + raw results
+    OMP_NUM_THREADS=1 python benchmarks/bench_potential.py --cells Fe-432 --no-chgnet  # one cell
 
 Cells: bcc Fe (a = 2.83 Angstrom, ferromagnetic 2.2 mu_B) with 54 and 432 atoms; NiO rocksalt
 (a = 4.17 Angstrom, AFM-II, Ni 1.7 mu_B) with 32 and 256 atoms. Moments are tilted off z so the
@@ -231,6 +232,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed steps per case (median reported)")
     parser.add_argument("--spin-repeats", type=int, default=20, help="timed spin-only steps per case")
     parser.add_argument("--quick", action="store_true", help="small cells only")
+    parser.add_argument("--cells", nargs="+", choices=list(CELLS), help="these cells only")
     parser.add_argument("--no-chgnet", action="store_true", help="leave CHGNet out (when not installed)")
     parser.add_argument("--json", help="also write the raw results to this file")
     args = parser.parse_args()
@@ -240,7 +242,7 @@ def main() -> None:
 
     from tqdm import tqdm
 
-    cells = ["Fe-54", "NiO-32"] if args.quick else list(CELLS)
+    cells = args.cells or (["Fe-54", "NiO-32"] if args.quick else list(CELLS))
     peers = ("sevennet-0", *CALCULATORS[:2]) + (() if args.no_chgnet else ("chgnet",))
     cases = [(calc, cell, "step", args.repeats) for cell in cells for calc in peers]
     cases += [  # spin-all costs about a full step: as many repeats as a step
