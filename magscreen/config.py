@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from magscreen.errors import InputError
 from magscreen.magnetism.enumeration import OrderingSettings
+from magscreen.screening.anisotropy_settings import AnisotropySettings
 from magscreen.screening.settings import RankSettings, RelaxSettings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -119,6 +120,7 @@ class CampaignConfig(_Section):
     orderings: OrderingSettings = Field(default_factory=OrderingSettings)
     relax: RelaxSettings = Field(default_factory=RelaxSettings)
     rank: RankSettings = Field(default_factory=RankSettings)
+    anisotropy: AnisotropySettings = Field(default_factory=AnisotropySettings)
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
     store: StoreConfig = Field(default_factory=StoreConfig)
 

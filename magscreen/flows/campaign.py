@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from jobflow import Flow, Maker
 
 from magscreen.config import CampaignConfig
+from magscreen.flows.anisotropy import anisotropy_stage
 from magscreen.flows.summary import summarize_campaign
+from magscreen.screening.anisotropy_settings import AnisotropySettings
 from magscreen.screening.rank_maker import RankCandidateMaker
 from magscreen.screening.relax_maker import RelaxOrderingMaker
 from magscreen.screening.screen_maker import ScreenCandidateMaker
@@ -37,6 +39,10 @@ class CampaignMaker(Maker):
         Best-ranked candidates sent to validation.
     orderings_per_candidate
         Lowest orderings validated per candidate.
+    anisotropy
+        Spin-orbit anisotropy stage (the config's ``anisotropy:``), run after the summary; top_n 0 skips it.
+    anisotropy_model
+        Calculator spec of the campaign (the stage's model unless its settings name one).
     """
 
     name: str = "campaign"
@@ -45,6 +51,8 @@ class CampaignMaker(Maker):
     validation_engine: str = "none"
     validate_top_n: int = 0
     orderings_per_candidate: int = 2
+    anisotropy: AnisotropySettings = field(default_factory=AnisotropySettings)
+    anisotropy_model: str = "monoxides"
 
     def make(
         self, candidates: list[Candidate], *, stores: CampaignStores, config: dict | None = None
@@ -70,7 +78,14 @@ class CampaignMaker(Maker):
             orderings_per_candidate=self.orderings_per_candidate,
         )
         summary.name = "summarize campaign"
-        return Flow([*screens, summary], output=summary.output, name=self.name)
+        stages = [summary]
+        if self.anisotropy.top_n:
+            stage = anisotropy_stage(
+                summary.output, settings=self.anisotropy, model=self.anisotropy_model, stores=stores
+            )
+            stage.name = "anisotropy"
+            stages.append(stage)
+        return Flow([*screens, *stages], output=summary.output, name=self.name)
 
     @classmethod
     def from_config(cls, config: CampaignConfig, validation_maker: Maker | None = None) -> CampaignMaker:
@@ -89,6 +104,8 @@ class CampaignMaker(Maker):
             screen_maker=screen,
             validation_maker=validation_maker,
             validation_engine=validate.engine,
+            anisotropy=config.anisotropy,
+            anisotropy_model=config.relax.calculator,
             validate_top_n=validate.top_n if validation_maker is not None else 0,
             orderings_per_candidate=validate.orderings_per_candidate,
         )

@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, Field
 
+from magscreen.schemas.anisotropy import CandidateAnisotropy
+
 __all__ = ["CandidateDoc", "Confidence", "LadderStep"]
 
 
@@ -72,6 +74,11 @@ class CandidateDoc(BaseModel):
         None, description="Materials Project's ordering label ('FM', 'AFM', ...)."
     )
     energy_above_hull: float | None = Field(None, description="Energy above hull from the source (eV/atom).")
+    anisotropy: CandidateAnisotropy | None = Field(
+        None,
+        description="Spin-orbit anisotropy of the ground state (or FM ordering) when the campaign's "
+        "anisotropy stage computed it: easy axis, MAE, K1/K2 (MJ/m^3), Ms, mu0 H_A, kappa.",
+    )
     completed_at: datetime = Field(
         default_factory=lambda: datetime.now(timezone.utc), description="Completion time (UTC)."
     )
