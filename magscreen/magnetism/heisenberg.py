@@ -1,4 +1,4 @@
-"""Classical Heisenberg model as an ASE calculator: couplings you choose, exact magnetic forces.
+"""The Heisenberg model of the project: one sign convention, one shell finder, an ASE calculator.
 
 Energy (eV), with unit spin directions ``e_i = m_i / |m_i|`` of the magnetic atoms::
 
@@ -10,6 +10,11 @@ once. Couplings are in eV per pair (as in TB2J's ``E = -sum_{i<j} J_ij S_i . S_j
 spins); the optional longitudinal term (``A`` in eV/mu_B^2, ``M`` in mu_B) gives the moment
 magnitudes an energy minimum. The magnetic force is ``H_i = -dE/dm_i`` (eV/mu_B). Forces on atoms
 are zero: couplings depend only on which shell a pair belongs to.
+
+The fitted baseline :class:`~magscreen.training.baselines.HeisenbergLandauModel` uses the same
+sign and the same shells (:func:`find_shells`) with moments instead of unit spins,
+``E = - sum_s J_s sum_<ij>_s m_i . m_j``: at fixed magnitudes ``|m_i| = M`` its ``J_s M^2`` is the
+``J`` of this calculator (eV per pair).
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.neighborlist import neighbor_list
 
 from magscreen.errors import InputError
+from magscreen.magnetism.moments import ZERO_MOMENT, atoms_moments
+
+__all__ = ["HeisenbergCalculator", "find_shells", "magnetic_pairs", "shell_distances"]
 
 
 class HeisenbergCalculator(Calculator):
@@ -96,7 +104,7 @@ class HeisenbergCalculator(Calculator):
         sub = atoms[magnetic]
         while True:
             i, j, d = neighbor_list("ijd", sub, max(cutoff, 1e-3))
-            shells = _shell_distances(d[d < cutoff - self.distance_tolerance], self.distance_tolerance)
+            shells = shell_distances(d[d < cutoff - self.distance_tolerance], self.distance_tolerance)
             if not shell_keys or len(shells) >= max(shell_keys) or cutoff > 100.0:
                 break
             cutoff = max(2.0 * cutoff, 3.0)
@@ -118,7 +126,7 @@ class HeisenbergCalculator(Calculator):
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
-        moments = moment_array(self.atoms)
+        moments = atoms_moments(self.atoms)
         magnitude = np.linalg.norm(moments, axis=1)
         magnetic = np.flatnonzero(magnitude > self.magnetic_threshold)
         direction = np.zeros_like(moments)
@@ -147,17 +155,68 @@ class HeisenbergCalculator(Calculator):
         }
 
 
-def moment_array(atoms: Atoms) -> np.ndarray:
-    """Initial magnetic moments as (N, 3) vectors (mu_B); collinear (N,) moments lie along z."""
-    moments = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
-    if moments.ndim == 1:
-        return np.stack([np.zeros_like(moments), np.zeros_like(moments), moments], axis=1)
-    return moments.copy()
+def shell_distances(distances: np.ndarray, tolerance: float) -> list[float]:
+    """First distance of each neighbour shell (Angstrom), ascending.
 
-
-def _shell_distances(distances: np.ndarray, tolerance: float) -> list[float]:
+    A distance more than ``tolerance`` beyond the current shell's first distance opens the next
+    shell, so thermal noise below ``tolerance`` keeps a shell together.
+    """
     shells: list[float] = []
     for value in np.sort(distances):
         if not shells or value - shells[-1] > tolerance:
             shells.append(float(value))
     return shells
+
+
+def magnetic_pairs(
+    atoms: Atoms, magnetic: np.ndarray, cutoff: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Directed pairs ``(i, j, distance)`` within ``cutoff`` (Angstrom) between the atoms where
+    ``magnetic`` is True, periodic images included; ``i`` and ``j`` index ``atoms``."""
+    i, j, d = neighbor_list("ijd", atoms, cutoff)
+    keep = magnetic[i] & magnetic[j]
+    return i[keep], j[keep], d[keep]
+
+
+def find_shells(
+    atoms: Atoms,
+    n_shells: int = 2,
+    *,
+    magnetic: np.ndarray | None = None,
+    tolerance: float = 0.1,
+    r_max: float = 8.0,
+    source: str | None = None,
+) -> list[float]:
+    """Distances (Angstrom) of the first ``n_shells`` neighbour shells between magnetic atoms.
+
+    Parameters
+    ----------
+    atoms
+        Structure; without ``magnetic``, the atoms whose initial moment is not zero are magnetic.
+    n_shells
+        How many shells.
+    magnetic
+        Boolean mask of the magnetic atoms, shape (N,).
+    tolerance
+        Half-width of a shell (Angstrom), see :func:`shell_distances`.
+    r_max
+        Largest distance searched (Angstrom).
+    source
+        Where the structure came from, for the error message.
+
+    Raises
+    ------
+    InputError
+        Fewer than ``n_shells`` shells within ``r_max``.
+    """
+    if magnetic is None:
+        magnetic = np.linalg.norm(atoms_moments(atoms), axis=1) > ZERO_MOMENT
+    shells = shell_distances(magnetic_pairs(atoms, magnetic, r_max)[2], tolerance)
+    if len(shells) < n_shells:
+        raise InputError(
+            f"found only {len(shells)} neighbour shells between magnetic atoms within {r_max} A",
+            source=source,
+            field="moments",
+            expected=f"{n_shells} shells",
+        )
+    return shells[:n_shells]

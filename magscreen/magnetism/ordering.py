@@ -10,6 +10,8 @@ from ase import Atoms
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from magscreen.magnetism.moments import structure_moments
+
 
 @dataclass
 class Ordering:
@@ -46,7 +48,7 @@ class Ordering:
     @property
     def moments(self) -> np.ndarray:
         """Moments as Cartesian vectors, shape (N, 3), mu_B."""
-        return moment_vectors(self.structure.site_properties["magmom"])
+        return structure_moments(self.structure, source=self.label)
 
     def to_atoms(self) -> Atoms:
         """ASE view with initial magnetic moments: shape (N,) if collinear, (N, 3) otherwise."""
@@ -56,13 +58,3 @@ class Ordering:
         atoms.set_initial_magnetic_moments(moments[:, 2] if self.kind == "collinear" else moments)
         return atoms
 
-
-def moment_vectors(magmoms: list) -> np.ndarray:
-    """Cartesian moment vectors (N, 3) from a ``magmom`` site property (floats or ``Magmom``)."""
-    vectors = []
-    for value in magmoms:
-        if np.ndim(value) == 0 and not hasattr(value, "global_moment"):
-            vectors.append([0.0, 0.0, float(value)])
-        else:
-            vectors.append(np.asarray(getattr(value, "global_moment", value), dtype=float))
-    return np.array(vectors, dtype=float).reshape(-1, 3)

@@ -19,7 +19,7 @@ from ase.calculators.calculator import Calculator, PropertyNotImplementedError
 from tqdm import tqdm
 
 from magscreen.errors import InputError
-from magscreen.magnetism.heisenberg import moment_array
+from magscreen.magnetism.moments import atoms_moments
 
 
 @dataclass
@@ -92,7 +92,7 @@ def relax_spins(
     progress
         Show a progress bar.
     """
-    moments = moment_array(atoms)
+    moments = atoms_moments(atoms)
     magnitude = np.linalg.norm(moments, axis=1)
     magnetic = magnitude > 1e-8
     if not magnetic.any():

@@ -25,7 +25,8 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 
 from magscreen.errors import InputError
-from magscreen.potential.graph import MagneticGraph, graph_from_atoms, moments_as_vectors
+from magscreen.magnetism.moments import moment_vectors
+from magscreen.potential.graph import MagneticGraph, graph_from_atoms
 from magscreen.potential.model import BackboneCache, MagneticPotential
 from magscreen.potential.uncertainty import readout_features, unknown_moments
 
@@ -148,7 +149,7 @@ class MagneticCalculator(Calculator):
         """Energy and magnetic forces always; forces and stress when ``properties`` asks for them."""
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
-        moments = moments_as_vectors(atoms.get_initial_magnetic_moments(), len(atoms), source="atoms")
+        moments = moment_vectors(atoms.get_initial_magnetic_moments(), len(atoms), source="atoms")
         graph, backbone = self._structure_pass(atoms)
         geometric = bool(_GEOMETRIC & set(properties or ()))
         periodic = bool(np.all(atoms.pbc))
@@ -255,7 +256,7 @@ def _configurations(atoms: Atoms, moments: np.ndarray) -> np.ndarray:
     """Moment configurations as (K, N, 3) mu_B from (K, N, 3) or collinear (K, N)."""
     moments = np.asarray(moments, dtype=float)
     if moments.ndim == 2:
-        moments = np.stack([moments_as_vectors(m, len(atoms)) for m in moments]) if len(moments) else moments
+        moments = np.stack([moment_vectors(m, len(atoms)) for m in moments]) if len(moments) else moments
     if moments.ndim != 3 or moments.shape[1:] != (len(atoms), 3):
         raise InputError(
             f"moments have shape {moments.shape}",

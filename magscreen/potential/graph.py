@@ -20,8 +20,9 @@ import torch
 from matscipy.neighbours import neighbour_list
 
 from magscreen.errors import InputError
+from magscreen.magnetism.moments import moment_vectors
 
-__all__ = ["MagneticGraph", "build_graph", "collate", "graph_from_atoms", "moments_as_vectors"]
+__all__ = ["MagneticGraph", "build_graph", "collate", "graph_from_atoms"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,45 +84,10 @@ class MagneticGraph:
 
     def with_moments(self, moments: torch.Tensor | np.ndarray) -> MagneticGraph:
         """The same graph with other moments (Bohr magnetons, shape (N, 3) or (N,) along z)."""
-        vectors = moments_as_vectors(np.asarray(torch.as_tensor(moments).detach().cpu()), self.num_atoms)
+        vectors = moment_vectors(np.asarray(torch.as_tensor(moments).detach().cpu()), self.num_atoms)
         return replace(
             self, moments=torch.as_tensor(vectors, dtype=self.positions.dtype).to(self.positions.device)
         )
-
-
-def moments_as_vectors(
-    moments: np.ndarray | Sequence | None, num_atoms: int, source: str = "moments"
-) -> np.ndarray:
-    """Moments as 3-vectors (Bohr magnetons), shape (N, 3).
-
-    Parameters
-    ----------
-    moments
-        None (all zero), collinear values along z with shape (N,), or vectors with shape (N, 3).
-    num_atoms
-        Number of atoms N.
-    source
-        Where the moments came from, for the error message.
-    """
-    if moments is None:
-        return np.zeros((num_atoms, 3))
-    values = np.asarray(moments, dtype=float)
-    if values.shape == (num_atoms,):
-        vectors = np.zeros((num_atoms, 3))
-        vectors[:, 2] = values
-        values = vectors
-    if values.shape != (num_atoms, 3):
-        raise InputError(
-            f"moments have shape {values.shape}",
-            source=source,
-            field="magmoms",
-            expected=f"shape ({num_atoms},) for collinear moments along z or ({num_atoms}, 3)",
-        )
-    if not np.all(np.isfinite(values)):
-        raise InputError(
-            "moments hold NaN or infinity", source=source, field="magmoms", expected="finite values"
-        )
-    return values
 
 
 def _neighbours(
@@ -188,7 +154,7 @@ def build_graph(
         raise InputError(
             "periodic cell has zero volume", field="cell", expected="three independent lattice vectors"
         )
-    vectors = moments_as_vectors(moments, num_atoms)
+    vectors = moment_vectors(moments, num_atoms)
     centre, neighbour, shifts = _neighbours(positions, cell, pbc, cutoff)
     cell = np.where(pbc[:, None], cell, 0.0)
     return MagneticGraph(

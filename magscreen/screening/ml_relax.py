@@ -19,6 +19,7 @@ from ase.filters import FrechetCellFilter
 from ase.optimize import FIRE
 from ase.units import GPa
 
+from magscreen.magnetism.moments import atoms_moments
 from magscreen.magnetism.spin_relax import relax_spins
 from magscreen.screening.settings import RelaxSettings
 
@@ -66,14 +67,6 @@ class RelaxResult:
 def has_magnetic_forces(calculator: Calculator) -> bool:
     """Whether the calculator implements ``magnetic_forces`` (eV/mu_B)."""
     return "magnetic_forces" in getattr(calculator, "implemented_properties", ())
-
-
-def _moment_vectors(atoms: Atoms) -> np.ndarray:
-    """Moments as (N, 3) vectors (Bohr magnetons); collinear moments lie along z."""
-    moments = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
-    if moments.ndim == 1:
-        return np.outer(moments, [0.0, 0.0, 1.0])
-    return moments
 
 
 def relax_ordering(
@@ -131,6 +124,7 @@ def relax_ordering(
         moments = np.asarray(spins.atoms.get_initial_magnetic_moments(), dtype=float)
         if initial.ndim == 1 and np.allclose(moments[:, :2], 0.0, atol=1e-6):
             moments = moments[:, 2]  # a collinear ordering that stayed collinear keeps float moments
+        atoms.set_array("initial_magmoms", None)  # spin-orbit torques may turn (N,) into (N, 3)
         atoms.set_initial_magnetic_moments(moments)
 
     energy = float(atoms.get_potential_energy())
@@ -142,7 +136,7 @@ def relax_ordering(
             len(atoms), 3
         )
         max_h = float(np.linalg.norm(field, axis=1).max())
-        max_torque = float(np.linalg.norm(np.cross(_moment_vectors(atoms), field), axis=1).max())
+        max_torque = float(np.linalg.norm(np.cross(atoms_moments(atoms), field), axis=1).max())
     return RelaxResult(
         atoms=atoms,
         energy_eV=energy,

@@ -9,10 +9,10 @@ from ase import Atoms
 from jobflow import Maker, job
 from maggma.core import Store
 from pymatgen.core import Structure
-from pymatgen.electronic_structure.core import Magmom
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from magscreen.errors import MagscreenError
+from magscreen.magnetism.moments import site_magmoms, structure_to_atoms
 from magscreen.schemas import MagneticOrderingDoc
 from magscreen.screening.calculators import load_calculator, magnetic_domain, model_version
 from magscreen.screening.ml_relax import relax_ordering
@@ -20,21 +20,7 @@ from magscreen.screening.outcomes import OrderingOutcome
 from magscreen.screening.progress import emit
 from magscreen.screening.settings import RelaxSettings
 
-__all__ = ["RelaxOrderingMaker", "structure_to_atoms"]
-
-
-def structure_to_atoms(structure: Structure) -> Atoms:
-    """ASE ``Atoms`` whose initial magnetic moments are the structure's ``magmom`` site property.
-
-    Collinear moments (floats, mu_B) give an (N,) array; ``Magmom`` or 3-vectors give (N, 3).
-    """
-    magmoms = structure.site_properties.get("magmom", [0.0] * len(structure))
-    atoms = AseAtomsAdaptor.get_atoms(Structure(structure.lattice, structure.species, structure.frac_coords))
-    if all(isinstance(m, int | float | np.number) for m in magmoms):
-        atoms.set_initial_magnetic_moments(np.asarray(magmoms, dtype=float))
-    else:
-        atoms.set_initial_magnetic_moments(np.array([Magmom(m).moment for m in magmoms], dtype=float))
-    return atoms
+__all__ = ["RelaxOrderingMaker"]
 
 
 def is_collinear(moments: np.ndarray, tolerance_deg: float = 5.0) -> bool:
@@ -44,10 +30,6 @@ def is_collinear(moments: np.ndarray, tolerance_deg: float = 5.0) -> bool:
         return True
     units = vectors / np.linalg.norm(vectors, axis=1)[:, None]
     return bool(np.all(np.abs(units @ units[0]) >= np.cos(np.radians(tolerance_deg))))
-
-
-def _moments_list(moments: np.ndarray) -> list:
-    return [round(float(m), 6) for m in moments] if moments.ndim == 1 else np.round(moments, 6).tolist()
 
 
 @dataclass
@@ -109,7 +91,7 @@ class RelaxOrderingMaker(Maker):
         relaxed = result.atoms
         moments = np.asarray(relaxed.get_initial_magnetic_moments(), dtype=float)
         final = AseAtomsAdaptor.get_structure(relaxed.copy())
-        final.add_site_property("magmom", _moments_list(moments))
+        final.add_site_property("magmom", site_magmoms(moments, collinear=moments.ndim == 1))
         n_magnetic = sum(site.specie.symbol in magnetic_elements for site in final)
         total = moments.sum(axis=0)
         doc = MagneticOrderingDoc(
@@ -128,8 +110,8 @@ class RelaxOrderingMaker(Maker):
             energy_eV=result.energy_eV,
             energy_per_atom_eV=result.energy_eV / len(final),
             energy_per_magnetic_atom_eV=result.energy_eV / max(n_magnetic, 1),
-            initial_moments=_moments_list(initial),
-            magnetic_moments=_moments_list(moments),
+            initial_moments=site_magmoms(initial, collinear=initial.ndim == 1),
+            magnetic_moments=site_magmoms(moments, collinear=moments.ndim == 1),
             total_magnetization=float(np.linalg.norm(total)),
             max_force_eV_per_A=result.max_force_eV_per_A,
             max_stress_GPa=result.max_stress_GPa,

@@ -3,12 +3,14 @@
 .. math::
 
     E = \\sum_Z n_Z \\varepsilon_Z
-        + \\sum_s J_s \\sum_{\\langle ij \\rangle_s} \\mathbf m_i \\cdot \\mathbf m_j
-        + B \\sum_{\\langle ij \\rangle_1} (\\mathbf m_i \\cdot \\mathbf m_j)^2
+        - \\sum_s J_s \\sum_{\\langle ij \\rangle_s} \\mathbf m_i \\cdot \\mathbf m_j
+        - B \\sum_{\\langle ij \\rangle_1} (\\mathbf m_i \\cdot \\mathbf m_j)^2
         + \\sum_i \\left(a |\\mathbf m_i|^2 + b |\\mathbf m_i|^4\\right)
 
 with pair sums over unordered pairs (periodic images included) of moment-carrying atoms in the
-neighbour shells ``s`` (Angstrom), a biquadratic term on the nearest shell and Landau on-site terms.
+neighbour shells ``s`` (Angstrom, :func:`~magscreen.magnetism.heisenberg.find_shells`), a biquadratic
+term on the nearest shell and Landau on-site terms. The sign convention is the project's
+(:mod:`magscreen.magnetism.heisenberg`): ``J > 0`` is ferromagnetic, ``J < 0`` antiferromagnetic.
 Energy and magnetic forces :math:`\\mathbf H_i = -\\partial E / \\partial \\mathbf m_i` are both linear
 in the parameters, so the fit is one linear least-squares problem. The model has no lattice term:
 its forces are zero.
@@ -23,41 +25,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ase.data import chemical_symbols
-from ase.neighborlist import neighbor_list
 
 from magscreen.errors import InputError
+from magscreen.magnetism.heisenberg import find_shells, magnetic_pairs
 from magscreen.training.data import Frame
-
-
-def find_shells(
-    frame: Frame, n_shells: int = 2, *, tolerance: float = 0.1, r_max: float = 8.0
-) -> list[float]:
-    """Distances (Angstrom) of the first ``n_shells`` neighbour shells between moment-carrying atoms.
-
-    Distances within ``tolerance`` of a shell's first distance belong to it (thermal noise).
-    """
-    pairs = _magnetic_pairs(frame, r_max)
-    distances = np.sort(pairs[2])
-    shells: list[float] = []
-    for d in distances:
-        if not shells or d > shells[-1] + tolerance:
-            shells.append(float(d))
-        if len(shells) == n_shells:
-            return shells
-    raise InputError(
-        f"found only {len(shells)} neighbour shells between magnetic atoms within {r_max} A",
-        source=frame.source,
-        field="moments",
-        expected=f"{n_shells} shells",
-    )
 
 
 def _magnetic_pairs(frame: Frame, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed pairs (i, j, distance) within ``cutoff`` between atoms that carry a moment."""
-    i, j, d = neighbor_list("ijd", frame.to_atoms(), cutoff)
+    return magnetic_pairs(frame.to_atoms(), np.linalg.norm(frame.moments, axis=1) > 0, cutoff)
+
+
+def frame_shells(frame: Frame, n_shells: int = 2, *, tolerance: float = 0.1) -> list[float]:
+    """Neighbour shells (Angstrom) between the moment-carrying atoms of a frame."""
     carrying = np.linalg.norm(frame.moments, axis=1) > 0
-    keep = carrying[i] & carrying[j]
-    return i[keep], j[keep], d[keep]
+    return find_shells(
+        frame.to_atoms(), n_shells, magnetic=carrying, tolerance=tolerance, source=frame.source
+    )
 
 
 @dataclass
@@ -124,12 +108,12 @@ class HeisenbergLandauModel:
         for s, radius in enumerate(self.shells):
             in_shell = np.abs(d - radius) <= self.tolerance
             column = n_el + s
-            energy_row[column] = 0.5 * dots[in_shell].sum()  # each unordered pair appears twice
-            np.add.at(gradient[:, :, column], i[in_shell], m[j[in_shell]])
+            energy_row[column] = -0.5 * dots[in_shell].sum()  # each unordered pair appears twice
+            np.add.at(gradient[:, :, column], i[in_shell], -m[j[in_shell]])
             if s == 0:
                 column_b = n_el + n_sh
-                energy_row[column_b] = 0.5 * (dots[in_shell] ** 2).sum()
-                np.add.at(gradient[:, :, column_b], i[in_shell], 2 * dots[in_shell, None] * m[j[in_shell]])
+                energy_row[column_b] = -0.5 * (dots[in_shell] ** 2).sum()
+                np.add.at(gradient[:, :, column_b], i[in_shell], -2 * dots[in_shell, None] * m[j[in_shell]])
         norms2 = np.einsum("ia,ia->i", m, m)
         energy_row[-2] = norms2.sum()
         energy_row[-1] = (norms2**2).sum()
@@ -177,7 +161,9 @@ class HeisenbergLandauModel:
         """
         if not frames:
             raise InputError("no frames to fit", field="frames", expected="at least one frame")
-        shells = list(shells) if shells is not None else find_shells(frames[0], n_shells, tolerance=tolerance)
+        shells = (
+            list(shells) if shells is not None else frame_shells(frames[0], n_shells, tolerance=tolerance)
+        )
         elements = sorted({chemical_symbols[z] for f in frames for z in f.numbers})
         model = cls(shells=shells, elements=elements, tolerance=tolerance)
         energy_rows, energy_targets, force_rows, force_targets = [], [], [], []

@@ -29,6 +29,7 @@ import torch
 from ase.data import atomic_numbers, chemical_symbols
 
 from magscreen.errors import InputError
+from magscreen.magnetism.moments import moment_vectors
 from magscreen.potential.graph import MagneticGraph, build_graph
 
 LABELS = ("energy", "forces", "magnetic_forces", "stress")
@@ -121,23 +122,6 @@ def _check_finite(values: np.ndarray, *, source: str | Path, name: str, frame_ax
         source=source,
         field=name,
         expected="finite numbers",
-    )
-
-
-def _moment_vectors(values: np.ndarray, n_atoms: int, *, source: str, name: str) -> np.ndarray:
-    """Return moments as (N, 3): collinear (N,) values lie along z."""
-    values = np.asarray(values, dtype=float)
-    if values.shape == (n_atoms,):
-        vectors = np.zeros((n_atoms, 3))
-        vectors[:, 2] = values
-        return vectors
-    if values.shape == (n_atoms, 3):
-        return values
-    raise InputError(
-        f"shape {values.shape} does not match {n_atoms} atoms",
-        source=source,
-        field=name,
-        expected=f"shape ({n_atoms},) or ({n_atoms}, 3)",
     )
 
 
@@ -322,7 +306,7 @@ def read_extxyz(path: str | Path, *, moments_key: str = "magmoms") -> list[Frame
                 expected=f"a per-atom '{moments_key}' column (N or N x 3, mu_B)",
             )
         n_atoms = len(atoms)
-        moments = _moment_vectors(per_atom[moments_key], n_atoms, source=where, name=moments_key)
+        moments = moment_vectors(per_atom[moments_key], n_atoms, source=where, field=moments_key)
         labels: dict[str, float | np.ndarray] = {}
         if "energy" in per_frame:
             labels["energy"] = float(per_frame["energy"])
@@ -397,8 +381,8 @@ def frames_from_validation_docs(docs: Iterable) -> list[Frame]:
         structure = Structure.from_dict(doc.structure)
         where = f"store:{doc.validation_id}"
         settings = hashlib.sha256(doc.settings.model_dump_json().encode()).hexdigest()[:8]
-        moments = _moment_vectors(
-            np.asarray(doc.magnetic_moments), len(structure), source=where, name="magnetic_moments"
+        moments = moment_vectors(
+            np.asarray(doc.magnetic_moments), len(structure), source=where, field="magnetic_moments"
         )
         frames.append(
             Frame(

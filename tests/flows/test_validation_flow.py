@@ -14,10 +14,10 @@ from pymatgen.core import Structure
 
 from magscreen.config import load_config
 from magscreen.flows.campaign import CampaignMaker
+from magscreen.magnetism.moments import structure_to_atoms
 from magscreen.report import write_report
 from magscreen.schemas import CampaignDoc, DFTSettings, DFTValidationDoc
 from magscreen.screening.calculators import load_calculator
-from magscreen.screening.relax_maker import structure_to_atoms
 from magscreen.sources.loader import load_candidates
 from magscreen.store import build_stores
 

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from magscreen.training.baselines import HeisenbergLandauModel, find_shells
+from magscreen.magnetism.heisenberg import HeisenbergCalculator
+from magscreen.training.baselines import HeisenbergLandauModel, frame_shells
 from magscreen.training.data import Frame, read_deepmd_spin
 
-TRUE = {"E_Ni": -5.0, "E_O": -7.0, "J1": -0.0021, "J2": 0.0113, "B": 0.0004, "a": -0.6, "b": 0.11}
+# E = -sum J m_i.m_j - B sum (m_i.m_j)^2 + ...: J > 0 ferromagnetic (the project convention)
+TRUE = {"E_Ni": -5.0, "E_O": -7.0, "J1": 0.0021, "J2": -0.0113, "B": -0.0004, "a": -0.6, "b": 0.11}
 
 
 def _synthetic_frames(n_frames: int = 6, seed: int = 1) -> list[Frame]:
@@ -36,7 +38,7 @@ def _synthetic_frames(n_frames: int = 6, seed: int = 1) -> list[Frame]:
             )
         )
     truth = HeisenbergLandauModel(
-        shells=find_shells(frames[0]), elements=["Ni", "O"], parameters=np.array(list(TRUE.values()))
+        shells=frame_shells(frames[0]), elements=["Ni", "O"], parameters=np.array(list(TRUE.values()))
     )
     labelled = []
     for frame in frames:
@@ -58,7 +60,7 @@ def _synthetic_frames(n_frames: int = 6, seed: int = 1) -> list[Frame]:
 def test_shells_of_rocksalt_nickel():
     """Ni-Ni shells of rock salt: a/sqrt(2) (12 neighbours, 90 degree) and a (6 neighbours, 180 degree)."""
     frame = _synthetic_frames(1)[0]
-    np.testing.assert_allclose(find_shells(frame), [4.17 / np.sqrt(2), 4.17], rtol=1e-12)
+    np.testing.assert_allclose(frame_shells(frame), [4.17 / np.sqrt(2), 4.17], rtol=1e-12)
 
 
 def test_fit_recovers_known_couplings_exactly():
@@ -79,7 +81,7 @@ def test_magnetic_forces_are_minus_energy_gradient():
     """H_i = -dE/dm_i: central finite differences of the model energy."""
     frame = _synthetic_frames(1)[0]
     model = HeisenbergLandauModel(
-        shells=find_shells(frame), elements=["Ni", "O"], parameters=np.array(list(TRUE.values()))
+        shells=frame_shells(frame), elements=["Ni", "O"], parameters=np.array(list(TRUE.values()))
     )
     _, _, field = model.predict(frame)
     step = 1e-5
@@ -107,8 +109,43 @@ def test_nio_baseline_beats_mean_energy(nio_data):
     train = read_deepmd_spin(nio_data / "data_0") + read_deepmd_spin(nio_data / "data_1")
     validation = read_deepmd_spin(nio_data / "data_2")
     model = HeisenbergLandauModel.fit(train)
-    assert model.as_dict()["J2"] > 0  # 180-degree Ni-O-Ni superexchange is antiferromagnetic
+    assert model.as_dict()["J2"] < 0  # 180-degree Ni-O-Ni superexchange is antiferromagnetic
     mean = np.mean([f.energy for f in train]) / 32
     errors = [abs(model.predict(f)[0] - f.energy) / 32 for f in validation]
     spread = [abs(f.energy / 32 - mean) for f in validation]
     assert np.mean(errors) < 0.5 * np.mean(spread)
+
+
+def test_fit_of_heisenberg_calculator_data_recovers_its_couplings():
+    """One convention for both models: fitted on energies and torques of HeisenbergCalculator
+    (unit spins, J in eV per pair) at fixed |m| = M, the baseline gives J_s = J / M^2 (same sign).
+
+    bcc Fe, 2x2x2 conventional cells (16 atoms), random moment directions; the calculator's
+    field has no component along m, so only the transverse part is fitted (longitudinal_weight=0).
+    """
+    rng = np.random.default_rng(7)
+    atoms = bulk("Fe", "bcc", a=2.87, cubic=True).repeat(2)
+    couplings, magnitude = {1: 0.020, 2: -0.008}, 2.2  # J1 ferromagnetic, J2 antiferromagnetic (eV)
+    calculator = HeisenbergCalculator(couplings)
+    frames = []
+    for _ in range(8):
+        directions = rng.normal(size=(len(atoms), 3))
+        moments = magnitude * directions / np.linalg.norm(directions, axis=1)[:, None]
+        atoms.set_initial_magnetic_moments(None)
+        atoms.set_initial_magnetic_moments(moments)
+        atoms.calc = calculator
+        frames.append(
+            Frame(
+                numbers=atoms.numbers,
+                positions=atoms.positions,
+                cell=atoms.cell[:],
+                pbc=atoms.pbc,
+                moments=moments,
+                energy=atoms.get_potential_energy(),
+                magnetic_forces=calculator.get_property("magnetic_forces", atoms),
+            )
+        )
+    fitted = HeisenbergLandauModel.fit(frames, longitudinal_weight=0.0).as_dict()
+    assert fitted["J1"] * magnitude**2 == pytest.approx(couplings[1], rel=1e-8)
+    assert fitted["J2"] * magnitude**2 == pytest.approx(couplings[2], rel=1e-8)
+    assert fitted["B"] == pytest.approx(0.0, abs=1e-12)

@@ -11,6 +11,7 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from magscreen.errors import InputError
+from magscreen.magnetism.moments import structure_moments
 
 __all__ = ["OrderingInput", "ordering_input", "structure_fingerprint"]
 
@@ -44,19 +45,6 @@ class OrderingInput:
         return sum(s in elements for s in self.atoms.get_chemical_symbols())
 
 
-def _moment_vector(value: object, index: int, source: str) -> np.ndarray:
-    vector = getattr(value, "global_moment", value)
-    array = np.asarray(vector, dtype=float)
-    if array.ndim == 0:
-        return np.array([0.0, 0.0, float(array)])
-    if array.shape != (3,) or not np.all(np.isfinite(array)):
-        raise InputError(
-            f"moment {value!r} of site {index} is not a number or a 3-vector",
-            source=source, field=f"magmom[{index}]", expected="a float or 3 finite floats (mu_B)",
-        )
-    return array
-
-
 def ordering_input(structure: Structure, source: str = "structure") -> OrderingInput:
     """Convert a structure whose ``magmom`` site property holds the ordering.
 
@@ -80,7 +68,7 @@ def ordering_input(structure: Structure, source: str = "structure") -> OrderingI
     if magmoms is None:
         raise InputError("the structure has no 'magmom' site property", source=source, field="magmom",
                          expected="one moment per site (mu_B), e.g. from an ordering")
-    moments = np.array([_moment_vector(m, i, source) for i, m in enumerate(magmoms)])
+    moments = structure_moments(structure, source=source)
     if not np.any(np.linalg.norm(moments, axis=1) > ZERO_MOMENT):
         raise InputError("every moment is zero", source=source, field="magmom",
                          expected="at least one site with a moment (mu_B)")

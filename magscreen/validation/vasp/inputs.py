@@ -12,7 +12,7 @@ from pymatgen.core import Structure
 from pymatgen.electronic_structure.core import Magmom
 
 from magscreen.errors import StructureError
-from magscreen.magnetism.ordering import moment_vectors
+from magscreen.magnetism.moments import moment_vectors
 
 __all__ = ["collinear_axis", "ordering_moments", "vasp_site_order", "vasp_structure"]
 
