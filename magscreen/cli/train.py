@@ -6,11 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from magscreen.cli import app
-from magscreen.training.metrics import UNITS
 
 
 @app.command()
@@ -22,7 +19,11 @@ def train(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
 ) -> None:
     """Train the magnetic potential; a killed run resumes from its last checkpoint."""
+    from rich.console import Console
+    from rich.table import Table
+
     from magscreen.training.config import load_train_config
+    from magscreen.training.metrics import UNITS
     from magscreen.training.trainer import Trainer
 
     settings = load_train_config(config)

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 from monty.serialization import loadfn
-from pymatgen.analysis import magnetism
 from pymatgen.core import Species, Structure
 
 from magscreen.errors import StructureError
 
 #: Default initial moment magnitudes (mu_B) per element or species string, pymatgen's
-#: ``default_magmoms.yaml`` (MPRelaxSet values and spin-only moments, Horton et al. 2019).
+#: ``default_magmoms.yaml`` (MPRelaxSet values and spin-only moments, Horton et al. 2019). The file
+#: is found without importing ``pymatgen.analysis.magnetism`` (seconds of analysers we do not use).
 DEFAULT_MOMENTS: dict[str, float] = {
     str(key): float(value)
-    for key, value in loadfn(Path(magnetism.__file__).parent / "default_magmoms.yaml").items()
+    for key, value in loadfn(
+        Path(find_spec("pymatgen.analysis.magnetism").submodule_search_locations[0]) / "default_magmoms.yaml"
+    ).items()
 }
 
 #: Largest number of atoms in a structure that magnetic_sites accepts unless told otherwise.
