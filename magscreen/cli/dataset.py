@@ -96,5 +96,5 @@ def export(config: ConfigArg) -> None:
         "kinds": {name: kind.description for name, kind in FRAME_KINDS.items()},
         "export_command": shlex.join(["magscreen", *sys.argv[1:]]),
     }
-    counts = export_dataset(settings.work_dir, settings.export_dir, provenance)
+    counts = export_dataset(settings.work_dir, settings.export_dir, provenance, stress=settings.gpaw.stress)
     typer.echo(f"{sum(counts.values())} frames of {len(counts)} compounds written to {settings.export_dir}")

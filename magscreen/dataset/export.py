@@ -25,8 +25,11 @@ __all__ = ["export_dataset", "record_atoms"]
 PROVENANCE = "provenance.json"
 
 
-def record_atoms(record: dict) -> Atoms:
-    """A finished record as ASE ``Atoms`` with its labels (single-point calculator) and info keys."""
+def record_atoms(record: dict, stress: bool = True) -> Atoms:
+    """A finished record as ASE ``Atoms`` with its labels (single-point calculator) and info keys.
+
+    ``stress`` False leaves the record's stress out (a build whose settings do not trust it).
+    """
     atoms = Atoms(
         symbols=record["symbols"], positions=record["positions"], cell=record["cell"], pbc=record["pbc"]
     )
@@ -34,7 +37,7 @@ def record_atoms(record: dict) -> Atoms:
     results = {"energy": float(record["energy"]), "magmoms": np.asarray(record["magmoms"], dtype=float)}
     if record.get("forces") is not None:
         results["forces"] = np.asarray(record["forces"], dtype=float)
-    if record.get("stress") is not None:
+    if stress and record.get("stress") is not None:
         results["stress"] = np.asarray(record["stress"], dtype=float)
     atoms.calc = SinglePointCalculator(atoms, **results)
     for key in ("frame_id", "compound", "ordering", "kind", "energy_group", "scale", "converged", "attempt"):
@@ -44,7 +47,9 @@ def record_atoms(record: dict) -> Atoms:
     return atoms
 
 
-def export_dataset(work_dir: str | Path, export_dir: str | Path, provenance: dict) -> dict[str, int]:
+def export_dataset(
+    work_dir: str | Path, export_dir: str | Path, provenance: dict, *, stress: bool = True
+) -> dict[str, int]:
     """Write the finished frames per compound and the provenance file; returns frames per compound.
 
     Parameters
@@ -56,6 +61,8 @@ def export_dataset(work_dir: str | Path, export_dir: str | Path, provenance: dic
     provenance
         Settings, engine versions and build command to record (``provenance.json`` adds the date,
         per-frame wall times and the failed frames).
+    stress
+        Export the stress where a record has one.
     """
     from ase.io import write
 
@@ -74,7 +81,7 @@ def export_dataset(work_dir: str | Path, export_dir: str | Path, provenance: dic
         records.sort(key=lambda r: (r["scale"], r["kind"], r["frame_id"]))
         path = export_dir / f"{compound}.extxyz"
         tmp = path.with_name(f".{path.name}.tmp")
-        write(tmp, [record_atoms(r) for r in records], format="extxyz")
+        write(tmp, [record_atoms(r, stress) for r in records], format="extxyz")
         tmp.replace(path)
         counts[compound] = len(records)
     frames = {

@@ -57,3 +57,12 @@ def test_failed_frames_are_listed_not_exported(write_config, emt_engine):
     assert counts["Ni-fcc"] == len(store.records()) - 1
     provenance = json.loads((config.export_dir / "provenance.json").read_text())
     assert provenance["failed"] == {frame_id: "SCF not converged"}
+
+
+def test_stress_left_out_when_the_build_does_not_trust_it(write_config, emt_engine):
+    path = write_config(kinds=["ordering"])
+    config = load_dataset_config(path)
+    run_build(PlanSource(path), engine_factory=emt_engine)
+    export_dataset(config.work_dir, config.export_dir, {}, stress=False)
+    frames = read_extxyz(config.export_dir / "Ni-fcc.extxyz")
+    assert frames and all(f.stress is None and f.forces is not None for f in frames)
