@@ -42,6 +42,8 @@ def record_atoms(record: dict, stress: bool = True) -> Atoms:
     atoms.calc = SinglePointCalculator(atoms, **results)
     for key in ("frame_id", "compound", "ordering", "kind", "energy_group", "scale", "converged", "attempt"):
         atoms.info[key] = record[key]
+    for key, value in record.get("parameters", {}).items():  # kind-specific settings
+        atoms.info[key] = np.asarray(value, dtype=float) if isinstance(value, list) else value
     atoms.info["kpoints"] = "x".join(str(n) for n in record.get("kpoints", []))
     atoms.info["wall_time_s"] = record["wall_time_s"]
     return atoms

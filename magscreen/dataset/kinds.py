@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ase import Atoms
@@ -79,6 +79,12 @@ class PlannedFrame:
         Start the SCF from a distorted cell without point-group symmetry.
     metallic
         Whether the metals' k-point density applies.
+    group_tag
+        Appended to the energy group (``<compound>@<scale>/<tag>``) for frames whose energies compare
+        only among themselves (e.g. one SCF's energies on several magnetisation directions).
+    parameters
+        Kind-specific settings (JSON numbers, strings or lists of numbers), recorded and exported as
+        info keys.
     """
 
     frame_id: str
@@ -92,11 +98,14 @@ class PlannedFrame:
     rattle_A: float = 0.0
     broken_symmetry: bool = False
     metallic: bool = True
+    group_tag: str = ""
+    parameters: dict = field(default_factory=dict)
 
     @property
     def energy_group(self) -> str:
-        """Frames of one compound at one lattice compare energies (``<compound>@<scale>``)."""
-        return f"{self.compound}@{self.scale:.2f}"
+        """Frames of one compound at one lattice compare energies (``<compound>@<scale>[/<tag>]``)."""
+        group = f"{self.compound}@{self.scale:.2f}"
+        return f"{group}/{self.group_tag}" if self.group_tag else group
 
 
 @dataclass(frozen=True)
@@ -111,11 +120,15 @@ class FrameKind:
         One line for the README and provenance.
     plan
         ``plan(ladder, config) -> frames`` of one compound.
+    compute
+        ``compute(engine, frame, workdir) -> FrameLabels`` when the kind needs more than the engine's
+        SCF (e.g. force-theorem energies after it); None: ``engine.compute``.
     """
 
     name: str
     description: str
     plan: Callable[[CompoundLadder, DatasetConfig], list[PlannedFrame]]
+    compute: Callable | None = None
 
 
 FRAME_KINDS: dict[str, FrameKind] = {}

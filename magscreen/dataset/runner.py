@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from magscreen.dataset.engine import FrameEngine, FrameFailed, FrameLabels, GPAWEngine
-from magscreen.dataset.kinds import PlannedFrame
+from magscreen.dataset.kinds import FRAME_KINDS, PlannedFrame
 from magscreen.dataset.plan import build_plan, frame_cost
 from magscreen.dataset.settings import DatasetConfig
 from magscreen.dataset.store import FrameStore
@@ -52,6 +52,7 @@ def build_record(
         "positions": atoms.positions.tolist(),
         "pbc": atoms.pbc.tolist(),
         "initial_magmoms": atoms.get_initial_magnetic_moments().tolist(),
+        "parameters": frame.parameters,
         "wall_time_s": round(wall_s, 2),
         "cost": cost,
         "host": socket.gethostname(),
@@ -155,7 +156,8 @@ def _worker(
         costs = {f.frame_id: frame_cost(f, config.gpaw) for f in frames}
         start = time.perf_counter()
         try:
-            labels, reason = engine.compute(frame, config.work_dir / "frames" / frame.frame_id), ""
+            compute = FRAME_KINDS[frame.kind].compute or (lambda engine, *args: engine.compute(*args))
+            labels, reason = compute(engine, frame, config.work_dir / "frames" / frame.frame_id), ""
         except FrameFailed as error:
             labels, reason = None, str(error)
         except Exception as error:  # an engine crash fails the frame, never the build

@@ -1,0 +1,43 @@
+"""GPAW engine settings without running GPAW: k-point density by metallicity, distorted starts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from magscreen.dataset.engine import DISTORTION_SHIFT_A, GPAWEngine
+from magscreen.dataset.plan import build_plan
+from magscreen.dataset.settings import SCFAttempt, load_dataset_config
+
+
+def _nio_frames(write_config, **spec):
+    path = write_config(compounds=[{"name": "NiO", "snapshot": "NiO", **spec}], kinds=["ordering"])
+    config = load_dataset_config(path)
+    return config, build_plan(config)[0]
+
+
+def test_oxide_uses_the_gapped_density_and_attempt_overrides(write_config):
+    config, frames = _nio_frames(write_config)
+    engine = GPAWEngine(config.gpaw)
+    attempt = SCFAttempt(name="soft", smearing_eV=0.1, max_scf_iterations=7, extra={"mixer": {"beta": 0.02}})
+    settings = engine.gpaw_settings(frames[0], attempt)
+    assert not frames[0].metallic
+    assert settings.kpoint_density == config.gpaw.kpoint_density_gapped
+    assert (settings.smearing_eV, settings.max_scf_iterations) == (0.1, 7)
+    assert settings.extra == {"mixer": {"beta": 0.02}} and "symmetry" not in settings.extra
+    _, metallic = _nio_frames(write_config, metallic=True)
+    assert engine.gpaw_settings(metallic[0], attempt).kpoint_density == config.gpaw.kpoint_density
+
+
+def test_broken_symmetry_start_moves_only_the_non_magnetic_sublattice(write_config):
+    config, frames = _nio_frames(write_config, broken_symmetry=True)
+    engine = GPAWEngine(config.gpaw)
+    for frame in frames:
+        assert engine.gpaw_settings(frame, config.gpaw.attempts[0]).extra["symmetry"] == {
+            "point_group": False
+        }
+        start = engine.distorted_start(frame)
+        moved = np.linalg.norm(start.shifts_A, axis=1) > 0
+        oxygen = np.array(frame.atoms.get_chemical_symbols()) == "O"
+        assert np.array_equal(moved, oxygen)
+        assert np.allclose(np.linalg.norm(start.shifts_A[oxygen], axis=1), DISTORTION_SHIFT_A)
+        assert np.allclose(start.strain, start.strain.T)
