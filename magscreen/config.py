@@ -26,6 +26,7 @@ from magscreen.screening.settings import RankSettings, RelaxSettings
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 __all__ = [
+    "COLLECTIONS",
     "CampaignConfig",
     "CandidateFilters",
     "CandidatesConfig",
@@ -110,6 +111,16 @@ class StoreConfig(_Section):
         if self.kind == "mongodb" and not self.uri:
             raise ValueError("store kind 'mongodb' needs store.uri")
         return self
+
+
+#: The collections of a campaign store: collection name -> key field of its documents.
+COLLECTIONS = {
+    "orderings": "ordering_id",
+    "candidates": "candidate_key",
+    "campaigns": "name",
+    "validations": "validation_id",
+    "outputs": "uuid",
+}
 
 
 class CampaignConfig(_Section):

@@ -30,7 +30,7 @@ from mongomock_ng.filtering import filter_applies
 from monty.json import MSONable, jsanitize
 from pymongo.errors import PyMongoError
 
-from magscreen.config import StoreConfig
+from magscreen.config import COLLECTIONS, StoreConfig
 from magscreen.errors import ServiceError
 
 __all__ = ["CampaignStores", "SQLiteStore", "build_stores", "mask_uri"]
@@ -216,16 +216,6 @@ def _uri_hosts(uri: str) -> str:
     rest = uri.split("://", 1)[-1]
     rest = rest.rsplit("@", 1)[-1]
     return re.split(r"[/?]", rest, maxsplit=1)[0]
-
-
-#: collection name -> key field
-COLLECTIONS = {
-    "orderings": "ordering_id",
-    "candidates": "candidate_key",
-    "campaigns": "name",
-    "validations": "validation_id",
-    "outputs": "uuid",
-}
 
 
 @dataclass

@@ -7,7 +7,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,9 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from magscreen.cli import app
-from magscreen.config import StoreConfig, load_config
+from magscreen.config import COLLECTIONS, StoreConfig, load_config
 from magscreen.errors import InputError, MagscreenError
-from magscreen.store import COLLECTIONS, CampaignStores, build_stores
+
+if TYPE_CHECKING:
+    from magscreen.store import CampaignStores
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -60,6 +62,8 @@ def _fail(error: Exception) -> typer.Exit:
 
 def _open_stores(config: Path | None, db: str) -> CampaignStores:
     """Stores of a config's ``store`` section, or of ``--db`` (folder or mongodb:// URI)."""
+    from magscreen.store import build_stores
+
     if config is not None:
         store_config = load_config(config).store
     elif db.startswith(("mongodb://", "mongodb+srv://")):
@@ -140,6 +144,7 @@ def run(
     from magscreen.schemas import CampaignDoc
     from magscreen.screening.progress import listening
     from magscreen.sources.loader import load_candidates
+    from magscreen.store import build_stores
 
     try:
         cfg = load_config(config)
