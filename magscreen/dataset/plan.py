@@ -125,12 +125,18 @@ def cached_ladder(
     return ladder
 
 
+#: Cost factor of an SCF without point-group symmetry (rattled cells, distorted starts): more
+#: irreducible k-points, and a distorted start converges twice.
+NO_SYMMETRY_COST = 4.0
+
+
 def frame_cost(frame: PlannedFrame, gpaw: TrainingGPAWSettings) -> float:
-    """Relative cost of a frame's SCF: atoms squared times k-points (no symmetry reduction counted)."""
+    """Relative SCF cost: atoms squared times k-points, times ``NO_SYMMETRY_COST`` without symmetry."""
     from magscreen.validation.gpaw.settings import kpoint_grid
 
     density = gpaw.kpoint_density if frame.metallic else gpaw.kpoint_density_gapped
-    return float(len(frame.atoms) ** 2 * np.prod(kpoint_grid(frame.atoms, density)))
+    cost = float(len(frame.atoms) ** 2 * np.prod(kpoint_grid(frame.atoms, density)))
+    return cost * NO_SYMMETRY_COST if frame.broken_symmetry or frame.rattle_A > 0 else cost
 
 
 def build_plan(
