@@ -33,6 +33,7 @@ __all__ = [
     "StoreConfig",
     "ValidateConfig",
     "load_config",
+    "resolve_paths",
 ]
 
 
@@ -64,10 +65,13 @@ class CandidatesConfig(_Section):
         "(mp-api, key from MP_API_KEY) or 'files' (CIF/POSCAR/extxyz files or folders).",
     )
     snapshot: Path | None = Field(
-        None, description="Snapshot folder (holding index.json) to read instead of the shipped one."
+        None,
+        description="Snapshot folder (holding index.json) to read instead of the shipped one "
+        "(relative to the config's folder).",
     )
     paths: list[Path] = Field(
-        default_factory=list, description="Structure files or folders (source 'files')."
+        default_factory=list,
+        description="Structure files or folders (source 'files'; relative to the config's folder).",
     )
     filters: CandidateFilters = Field(default_factory=CandidateFilters)
     mp_query: dict[str, Any] = Field(
@@ -101,7 +105,9 @@ class StoreConfig(_Section):
     kind: Literal["embedded", "mongodb"] = Field(
         "embedded", description="'embedded' (file-backed, no server) or 'mongodb' (server by URI)."
     )
-    path: Path = Field(Path("magscreen-db"), description="Folder of the embedded store.")
+    path: Path = Field(
+        Path("magscreen-db"), description="Folder of the embedded store (relative to the config's folder)."
+    )
     uri: str | None = Field(None, description="MongoDB URI, e.g. mongodb://user:pass@host:27017/.")
     database: str = Field("magscreen", description="MongoDB database name.")
     timeout_s: float = Field(5.0, gt=0, description="MongoDB server selection timeout (s).")
@@ -237,5 +243,30 @@ def load_yaml_model(path: str | Path, model: type[ModelT], what: str) -> ModelT:
 
 
 def load_config(path: str | Path) -> CampaignConfig:
-    """Read and validate a campaign config (errors as in :func:`load_yaml_model`)."""
-    return load_yaml_model(path, CampaignConfig, "a campaign config in YAML")
+    """Read and validate a campaign config (errors as in :func:`load_yaml_model`); its relative
+    paths resolve against the config's folder (:func:`resolve_paths`)."""
+    config = load_yaml_model(path, CampaignConfig, "a campaign config in YAML")
+    return resolve_paths(config, Path(path).parent)
+
+
+def _against(value: Path, base: Path) -> Path:
+    value = value.expanduser()
+    return value if value.is_absolute() else base.resolve() / value
+
+
+def resolve_paths(config: CampaignConfig, base: Path) -> CampaignConfig:
+    """The config with its relative paths made absolute against ``base`` (the config's folder):
+    ``store.path``, ``candidates.snapshot``, ``candidates.paths`` and a ``relax.calculator`` that
+    names a checkpoint file (``.pt``), so a config finds its files from any working directory."""
+    snapshot = config.candidates.snapshot
+    candidates = config.candidates.model_copy(
+        update={
+            "paths": [_against(p, base) for p in config.candidates.paths],
+            "snapshot": None if snapshot is None else _against(snapshot, base),
+        }
+    )
+    relax = config.relax
+    if relax.calculator.endswith(".pt"):
+        relax = relax.model_copy(update={"calculator": str(_against(Path(relax.calculator), base))})
+    store = config.store.model_copy(update={"path": _against(config.store.path, base)})
+    return config.model_copy(update={"candidates": candidates, "relax": relax, "store": store})

@@ -1,8 +1,10 @@
-"""Campaign report: a Markdown or HTML page with PNG plots, read from the stores.
+"""Campaign report: a Markdown page (or HTML rendered from it by the ``markdown`` library) with PNG
+plots, read from the stores.
 
-Plots: one energy ladder per candidate (relative energy of every ordering, meV per magnetic atom)
-and a campaign overview (gap between ground state and next ordering per candidate, coloured by the
-ground-state label, hatched when the candidate lies outside the model's magnetic domain).
+Plots: one energy ladder per candidate, ``ladder_<formula>_<candidate id>.png`` (relative energy of
+every ordering, meV per magnetic atom, labels spread so they never overlap) and a campaign overview
+(gap between the lowest and the next ordering per candidate, coloured by the ground-state label;
+candidates whose ground state is not resolved are grey, hatched and marked 'unresolved').
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from magscreen.errors import InputError  # noqa: E402
 from magscreen.schemas import CampaignDoc, CandidateDoc, DFTValidationDoc  # noqa: E402
+from magscreen.screening.anisotropy_report import anisotropy_table, plot_candidate_anisotropies  # noqa: E402
 from magscreen.screening.ranking import rank_candidates  # noqa: E402
 from magscreen.store import CampaignStores  # noqa: E402
 
@@ -70,44 +73,83 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
-def plot_ladder(candidate: CandidateDoc, path: Path) -> Path:
-    """Energy ladder of one candidate: a level per ordering (meV per magnetic atom)."""
-    fig, ax = plt.subplots(figsize=(3.6, 3.2))
-    for step in candidate.ladder:
-        colour = "tab:red" if step.label == candidate.ground_state_label else "tab:blue"
-        ax.hlines(step.relative_energy_meV, 0.1, 0.9, colors=colour, linewidth=2)
-        ax.text(0.92, step.relative_energy_meV, step.label, va="center", fontsize=7)
-    ax.set_xlim(0, 1.6)
+def ladder_filename(candidate: CandidateDoc) -> str:
+    """``ladder_<formula>_<candidate id>.png``, e.g. ``ladder_Fe_mp-13.png``."""
+    return f"ladder_{_slug(candidate.formula)}_{_slug(candidate.candidate_id)}.png"
+
+
+def label_positions(levels: list[float], spacing: float) -> list[float]:
+    """Heights of level labels: each at its level, pushed up just enough to stay ``spacing`` above
+    the label below (``levels`` in ascending order; same units as ``spacing``)."""
+    out: list[float] = []
+    for level in levels:
+        out.append(level if not out else max(level, out[-1] + spacing))
+    return out
+
+
+def ladder_figure(candidate: CandidateDoc) -> plt.Figure:
+    """Energy ladder of one candidate: a level per ordering (meV per magnetic atom), labelled with
+    its display name and net moment; the resolved ground state in red."""
+    steps = sorted(candidate.ladder, key=lambda step: step.relative_energy_meV)
+    levels = [step.relative_energy_meV for step in steps]
+    span = max(max(levels) - min(levels), 1e-3)
+    height = 2.6 + 0.28 * len(steps)
+    fig, ax = plt.subplots(figsize=(5.2, height))
+    # one label line is ~9 points; in data units that is span * 9 pt / (axes height ~ 0.7 * height * 72 pt)
+    spacing = 1.35 * span * 9.0 / (0.7 * height * 72.0)
+    labels = label_positions(levels, spacing)
+    for step, level, label_y in zip(steps, levels, labels, strict=True):
+        ground = candidate.resolved and step.fingerprint == candidate.ground_state_fingerprint
+        colour = "tab:red" if ground else ("tab:blue" if candidate.resolved else "tab:gray")
+        ax.hlines(level, 0.05, 0.55, colors=colour, linewidth=2)
+        ax.plot([0.55, 0.62], [level, label_y], color="0.6", linewidth=0.6)
+        moment = f"{step.total_magnetization_muB:.2f} muB/cell"
+        flag = "" if step.converged else ", not converged"
+        text = f"{step.display_name or step.label}: {level:.2f} meV ({moment}{flag})"
+        ax.text(0.63, label_y, text, va="center", fontsize=7)
+    ax.set_xlim(0, 2.2)
+    ax.set_ylim(min(levels) - 0.08 * span, max(labels) + 0.12 * span)
     ax.set_xticks([])
-    ax.set_ylabel("E - E(ground state) (meV / magnetic atom)")
-    flag = "" if candidate.confidence.in_magnetic_domain else " (out of domain)"
-    ax.set_title(f"{candidate.formula} {candidate.candidate_id}{flag}", fontsize=8)
+    ax.set_ylabel("E - E(lowest) (meV / magnetic atom)")
+    state = "" if candidate.resolved else " (not resolved)"
+    ax.set_title(f"{candidate.formula} {candidate.candidate_id}{state}", fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def plot_ladder(candidate: CandidateDoc, path: Path) -> Path:
+    """Save :func:`ladder_figure` as a PNG at ``path``."""
+    fig = ladder_figure(candidate)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
 
-def plot_overview(candidates: list[CandidateDoc], path: Path) -> Path:
-    """Gap to the next ordering per candidate, coloured by ground state; hatched if out of domain."""
-    labels = sorted({c.ground_state_label for c in candidates})
+def overview_figure(candidates: list[CandidateDoc]) -> plt.Figure:
+    """Gap to the next ordering per candidate (meV per magnetic atom), coloured by ground state;
+    unresolved candidates grey, hatched and marked 'unresolved' whatever their gap."""
+    labels = sorted({c.ground_state_label for c in candidates if c.resolved})
     colours = {label: plt.cm.tab10(i % 10) for i, label in enumerate(labels)}
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * len(candidates) + 1.5), 3.4))
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * len(candidates) + 1.5), 3.6))
+    top = max([c.gap_meV or 0.0 for c in candidates] + [1.0])
     for i, c in enumerate(candidates):
-        ax.bar(
-            i,
-            c.gap_meV or 0.0,
-            color=colours[c.ground_state_label],
-            hatch="" if c.confidence.in_magnetic_domain else "//",
-            edgecolor="black",
-            linewidth=0.5,
-        )
+        if c.resolved:
+            ax.bar(i, c.gap_meV or 0.0, color=colours[c.ground_state_label], edgecolor="black", linewidth=0.5)
+            continue
+        ax.bar(i, c.gap_meV or 0.0, color="0.85", hatch="//", edgecolor="black", linewidth=0.5)
+        ax.text(i, 0.02 * top, "unresolved", rotation=90, ha="center", va="bottom", fontsize=6, color="0.3")
     ax.set_xticks(range(len(candidates)), [c.formula for c in candidates], rotation=60, fontsize=7)
     ax.set_ylabel("gap to next ordering (meV / magnetic atom)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[label]) for label in labels]
-    handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", hatch="//", edgecolor="black"))
-    ax.legend(handles, [*labels, "outside magnetic domain"], fontsize=6, loc="upper right")
+    handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="0.85", hatch="//", edgecolor="black"))
+    ax.legend(handles, [*labels, "ground state not resolved"], fontsize=6, loc="upper right")
     fig.tight_layout()
+    return fig
+
+
+def plot_overview(candidates: list[CandidateDoc], path: Path) -> Path:
+    """Save :func:`overview_figure` as a PNG at ``path``."""
+    fig = overview_figure(candidates)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -117,32 +159,23 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _gap(c: CandidateDoc) -> str:
+    if c.gap_uncertainty_meV is None:
+        return _fmt(c.gap_meV, 2)
+    return f"{_fmt(c.gap_meV, 2)} +- {c.gap_uncertainty_meV:.2f}"
+
+
+def _yes(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
 def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) of the report's tables."""
-    ranking = []
-    for i, c in enumerate(data.candidates, start=1):
-        domain = (
-            "yes"
-            if c.confidence.in_magnetic_domain
-            else "NO: " + ", ".join(c.confidence.out_of_domain_elements)
-        )
-        ranking.append(
-            [
-                str(i),
-                c.candidate_id,
-                c.formula,
-                c.ground_state_label,
-                _fmt(c.gap_meV),
-                c.experimental_ordering or "-",
-                str(c.n_orderings),
-                domain,
-                "yes" if c.confidence.gap_resolved else "no",
-                "yes" if c.confidence.all_converged else "no",
-            ]
-        )
+    resolved = [c for c in data.candidates if c.resolved]
+    unresolved = [c for c in data.candidates if not c.resolved]
     tables = [
         (
-            "Ranking",
+            "Ranking (resolved ground states)",
             [
                 "rank",
                 "candidate",
@@ -150,14 +183,70 @@ def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
                 "ground state",
                 "gap (meV/mag. atom)",
                 "experiment",
+                "agrees",
                 "orderings",
-                "in magnetic domain",
-                "gap resolved",
-                "converged",
             ],
-            ranking,
+            [
+                [
+                    str(i),
+                    c.candidate_id,
+                    c.formula,
+                    c.ground_state_label or "-",
+                    _gap(c),
+                    c.experimental_ordering or "-",
+                    _yes(c.agrees_with_experiment),
+                    str(c.n_orderings),
+                ]
+                for i, c in enumerate(resolved, start=1)
+            ],
         )
     ]
+    if unresolved:
+        tables.append(
+            (
+                "Not resolved (no ground-state label)",
+                ["candidate", "formula", "lowest ordering", "gap (meV/mag. atom)", "experiment", "why"],
+                [
+                    [
+                        c.candidate_id,
+                        c.formula,
+                        c.lowest_ordering_label,
+                        _gap(c),
+                        c.experimental_ordering or "-",
+                        c.unresolved_reason or "-",
+                    ]
+                    for c in unresolved
+                ],
+            )
+        )
+    tables.append(
+        (
+            "Orderings",
+            [
+                "candidate",
+                "ordering",
+                "supercell (atoms)",
+                "E - E(lowest) (meV/mag. atom)",
+                "net moment (muB/cell)",
+                "converged",
+            ],
+            [
+                [
+                    c.candidate_id,
+                    step.display_name or step.label,
+                    str(step.n_atoms),
+                    _fmt(step.relative_energy_meV, 2),
+                    _fmt(step.total_magnetization_muB, 2),
+                    _yes(step.converged),
+                ]
+                for c in data.candidates
+                for step in c.ladder
+            ],
+        )
+    )
+    anisotropy = anisotropy_table(data.candidates)
+    if anisotropy is not None:
+        tables.append(anisotropy)
     if data.validations:
         ml = {
             (c.candidate_id, s.fingerprint): s.relative_energy_meV for c in data.candidates for s in c.ladder
@@ -182,7 +271,7 @@ def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
                         v.engine,
                         _fmt(ml.get((candidate_id, v.ordering_fingerprint))),
                         _fmt(dft),
-                        "yes" if v.converged else "no",
+                        _yes(v.converged),
                     ]
                 )
         header = ["candidate", "ordering", "engine", "ML (meV/mag. atom)", "DFT (meV/mag. atom)", "converged"]
@@ -195,21 +284,25 @@ def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
 
 def _summary_lines(data: ReportData) -> list[str]:
     c = data.campaign
-    outside = [d.candidate_id for d in data.candidates if not d.confidence.in_magnetic_domain]
+    resolved = [d.candidate_id for d in data.candidates if d.resolved]
     lines = [
         f"Model version: `{c.model_version}`",
         f"Candidates ranked: {len(data.candidates)}; orderings: {c.n_orderings} "
         f"({c.n_orderings_computed} computed, {c.n_orderings_skipped} taken from the store)",
         f"Completed: {c.completed_at:%Y-%m-%d %H:%M UTC}",
+        f"Ground states resolved: {len(resolved)} of {len(data.candidates)}. A ground state is resolved "
+        "when every magnetic atom is inside the model's knowledge (its element seen with moments among "
+        "the same neighbour elements), the relaxations converged and the gap exceeds "
+        "`rank.min_gap_meV`, the tie tolerance and twice its uncertainty (when the model gives one); "
+        "the others carry no ground-state label and are listed with the reason.",
     ]
-    if outside:
-        lines.append(
-            "Outside the model's magnetic domain (ranked, but the model never saw their magnetic "
-            f"elements with moments): {', '.join(outside)}"
-        )
     if c.selected_for_validation:
         lines.append(f"Selected for {c.validation_engine} validation: {', '.join(c.selected_for_validation)}")
     return lines
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _markdown(data: ReportData, overview: str, ladders: list[tuple[CandidateDoc, str]]) -> str:
@@ -217,31 +310,24 @@ def _markdown(data: ReportData, overview: str, ladders: list[tuple[CandidateDoc,
     out += [f"- {line}" for line in _summary_lines(data)] + ["", f"![overview]({overview})", ""]
     for title, header, rows in _tables(data):
         out += [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        out += ["| " + " | ".join(r) + " |" for r in rows] + [""]
+        out += ["| " + " | ".join(_cell(v) for v in r) + " |" for r in rows] + [""]
     out += ["## Energy ladders", ""]
-    out += [f"![{c.candidate_id}]({name})" for c, name in ladders] + [""]
+    out += [f"![{c.formula} {c.candidate_id}]({name})" for c, name in ladders] + [""]
     return "\n".join(out)
 
 
-def _html(data: ReportData, overview: str, ladders: list[tuple[CandidateDoc, str]]) -> str:
-    e = html.escape
-    out = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
-        f"<title>Campaign {e(data.campaign.name)}</title>",
-        "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px}</style>",
-        f"</head><body><h1>Campaign {e(data.campaign.name)}</h1><ul>",
-    ]
-    out += [f"<li>{e(line)}</li>" for line in _summary_lines(data)]
-    out += ["</ul>", f"<img src='{e(overview)}' alt='overview'>"]
-    for title, header, rows in _tables(data):
-        out += [f"<h2>{e(title)}</h2><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"]
-        out += ["<tr>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>" for r in rows]
-        out.append("</table>")
-    out.append("<h2>Energy ladders</h2>")
-    out += [f"<img src='{e(name)}' alt='{e(c.candidate_id)}'>" for c, name in ladders]
-    out.append("</body></html>")
-    return "\n".join(out)
+def _html(markdown_text: str, title: str) -> str:
+    """An HTML page rendered from the report's Markdown by the ``markdown`` library."""
+    import markdown
+
+    body = markdown.markdown(markdown_text, extensions=["tables"], output_format="html")
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:80em;margin:auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px}</style>"
+        f"</head><body>\n{body}\n</body></html>\n"
+    )
 
 
 def write_report(
@@ -262,7 +348,7 @@ def write_report(
     campaign
         Campaign name; the latest campaign by default.
     fmt
-        'md' (Markdown) or 'html'.
+        'md' (Markdown) or 'html' (rendered from the same Markdown).
 
     Returns
     -------
@@ -275,10 +361,15 @@ def write_report(
     plots = [plot_overview(data.candidates, out_dir / "overview.png")]
     ladders = []
     for candidate in data.candidates:
-        path = plot_ladder(candidate, out_dir / f"ladder_{_slug(candidate.candidate_id)}.png")
+        path = plot_ladder(candidate, out_dir / ladder_filename(candidate))
         plots.append(path)
         ladders.append((candidate, path.name))
-    render = _markdown if fmt == "md" else _html
+    text = _markdown(data, plots[0].name, ladders)
+    anisotropy_plots = plot_candidate_anisotropies(data.candidates, out_dir)
+    if anisotropy_plots:
+        plots += [path for _, path in anisotropy_plots]
+        text += "## Anisotropy: E(theta) in two planes through c\n\n"
+        text += "".join(f"![{c.formula} {c.candidate_id}]({path.name})\n" for c, path in anisotropy_plots)
     page = out_dir / f"report.{fmt}"
-    page.write_text(render(data, plots[0].name, ladders))
+    page.write_text(text if fmt == "md" else _html(text, f"Campaign {data.campaign.name}"))
     return page, plots

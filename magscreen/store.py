@@ -31,7 +31,7 @@ from monty.json import MSONable, jsanitize
 from pymongo.errors import PyMongoError
 
 from magscreen.config import COLLECTIONS, StoreConfig
-from magscreen.errors import ServiceError
+from magscreen.errors import InputError, ServiceError
 
 __all__ = ["CampaignStores", "SQLiteStore", "build_stores", "mask_uri"]
 
@@ -227,10 +227,13 @@ class CampaignStores(MSONable):
     campaigns: Store
     validations: Store
     outputs: Store
+    extensions: Store
     location: str
 
     def __iter__(self) -> Iterator[Store]:
-        return iter((self.orderings, self.candidates, self.campaigns, self.validations, self.outputs))
+        return iter(
+            (self.orderings, self.candidates, self.campaigns, self.validations, self.outputs, self.extensions)
+        )
 
     def connect(self) -> CampaignStores:
         for store in self:
@@ -257,17 +260,54 @@ def _check_mongodb(store: MongoStore, uri: str, timeout_s: float) -> None:
         ) from None
 
 
-def build_stores(config: StoreConfig, *, check: bool = True) -> CampaignStores:
+def _check_database(store: MongoStore, database: str, origin: str | None) -> None:
+    """A MongoDB database must exist before it is read (a mistyped name would read as empty)."""
+    try:
+        names = store._collection.database.client.list_database_names()
+    except PyMongoError:  # listing needs a privilege some users lack: then trust the name
+        return
+    if database not in names:
+        raise InputError(
+            f"no database {database!r} on the MongoDB server (databases: {', '.join(names) or 'none'})",
+            source=origin,
+            field="store.database",
+            expected="the database of a campaign run with 'magscreen run'",
+        )
+
+
+def build_stores(
+    config: StoreConfig, *, check: bool = True, create: bool = True, origin: str | None = None
+) -> CampaignStores:
     """Build (and, with ``check``, connect to) the stores described by a ``store`` config section.
+
+    Parameters
+    ----------
+    config
+        The ``store`` section.
+    check
+        Connect now (MongoDB: ping the server).
+    create
+        Whether a missing embedded store may be created; without, a missing one is an error.
+    origin
+        Where the store section came from (a config file, ``--db``), for messages.
 
     Raises
     ------
+    InputError
+        ``create`` is False and no embedded store exists at the path (or no such MongoDB database).
     ServiceError
         A MongoDB server that does not answer within ``config.timeout_s``; the message names its host
         and masks any password in the URI.
     """
     if config.kind == "embedded":
         path = str(Path(config.path).expanduser().resolve() / DATABASE_FILE)
+        if not create and not Path(path).is_file():
+            raise InputError(
+                f"no magscreen store at {Path(path).parent} (no {DATABASE_FILE} there)",
+                source=origin,
+                field="store.path" if origin and not origin.startswith("--") else None,
+                expected="the folder of a store written by 'magscreen run'",
+            )
         stores = {name: SQLiteStore(path, name, key=key) for name, key in COLLECTIONS.items()}
         location = path
     else:
@@ -281,6 +321,8 @@ def build_stores(config: StoreConfig, *, check: bool = True) -> CampaignStores:
         location = f"{mask_uri(uri)} (database {config.database})"
         if check:
             _check_mongodb(stores["campaigns"], uri, config.timeout_s)
+        if check and not create:
+            _check_database(stores["campaigns"], config.database, origin)
     campaign_stores = CampaignStores(location=location, **stores)
     if check:
         campaign_stores.connect()

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from magscreen.cli import app
@@ -36,17 +44,20 @@ DEFAULT_FIELDS = {
     "candidates": [
         "candidate_id",
         "formula",
+        "resolved",
         "ground_state_label",
         "gap_meV",
-        "confidence.in_magnetic_domain",
+        "gap_uncertainty_meV",
         "experimental_ordering",
+        "unresolved_reason",
     ],
     "orderings": [
         "candidate_id",
         "formula",
-        "label",
+        "display_name",
+        "n_atoms",
         "relative_energy_meV",
-        "total_magnetization",
+        "total_magnetization_muB",
         "converged",
     ],
     "campaigns": ["name", "model_version", "n_orderings", "n_orderings_computed", "n_orderings_skipped"],
@@ -56,21 +67,22 @@ DEFAULT_FIELDS = {
 
 
 def _fail(error: Exception) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {error}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
     return typer.Exit(code=1)
 
 
 def _open_stores(config: Path | None, db: str) -> CampaignStores:
-    """Stores of a config's ``store`` section, or of ``--db`` (folder or mongodb:// URI)."""
+    """Existing stores of a config's ``store`` section, or of ``--db`` (folder or mongodb:// URI);
+    a missing store is an error naming its path and where that came from (never created here)."""
     from magscreen.store import build_stores
 
     if config is not None:
-        store_config = load_config(config).store
+        store_config, origin = load_config(config).store, str(config)
     elif db.startswith(("mongodb://", "mongodb+srv://")):
-        store_config = StoreConfig(kind="mongodb", uri=db)
+        store_config, origin = StoreConfig(kind="mongodb", uri=db), "--db"
     else:
-        store_config = StoreConfig(kind="embedded", path=Path(db))
-    return build_stores(store_config)
+        store_config, origin = StoreConfig(kind="embedded", path=Path(db)), "--db"
+    return build_stores(store_config, create=False, origin=origin)
 
 
 class _ProgressBars:
@@ -81,12 +93,18 @@ class _ProgressBars:
         self.candidates = progress.add_task("candidates", total=n_candidates)
         self.orderings = progress.add_task("orderings", total=0)
         self.skipped = 0
+        self.done = 0
+
+    @property
+    def total(self) -> int:
+        """Orderings enumerated so far."""
+        return int(self.progress.tasks[self.orderings].total or 0)
 
     def __call__(self, event: str, **info: Any) -> None:
         if event == "orderings":
-            total = self.progress.tasks[self.orderings].total or 0
-            self.progress.update(self.orderings, total=total + info["n"])
+            self.progress.update(self.orderings, total=self.total + info["n"])
         elif event == "ordering":
+            self.done += 1
             self.skipped += bool(info["skipped"])
             self.progress.update(
                 self.orderings,
@@ -110,19 +128,67 @@ def _check_calculator(config: Path, spec: str, device: str) -> None:
 
 
 def _best_table(candidates: list) -> Table:
-    """Best candidates: trusted predictions with the largest gap first (see ``rank_candidates``)."""
-    table = Table(title=f"best {len(candidates)} candidates")
-    for column in ("rank", "candidate", "formula", "ground state", "gap (meV/mag. atom)", "in domain"):
+    """Best candidates: resolved ground states with the largest gap first (see ``rank_candidates``)."""
+    table = Table(title=f"best {len(candidates)} candidates (resolved ground states)")
+    for column in ("rank", "candidate", "formula", "ground state", "gap (meV/mag. atom)", "experiment"):
         table.add_column(column)
     for i, c in enumerate(candidates, start=1):
-        domain = (
-            "yes"
-            if c.confidence.in_magnetic_domain
-            else "NO: " + ",".join(c.confidence.out_of_domain_elements)
-        )
         gap = "-" if c.gap_meV is None else f"{c.gap_meV:.1f}"
-        table.add_row(str(i), c.candidate_id, c.formula, c.ground_state_label, gap, domain)
+        if c.gap_uncertainty_meV is not None:
+            gap += f" +- {c.gap_uncertainty_meV:.1f}"
+        table.add_row(
+            str(i), c.candidate_id, c.formula, c.ground_state_label, gap, c.experimental_ordering or "-"
+        )
     return table
+
+
+def _unresolved_table(candidates: list) -> Table:
+    """Candidates whose ground state the model does not resolve, with the reason."""
+    table = Table(title=f"{len(candidates)} candidates without a resolved ground state")
+    for column in ("candidate", "formula", "lowest ordering", "gap (meV/mag. atom)", "why not resolved"):
+        table.add_column(column)
+    for c in candidates:
+        gap = "-" if c.gap_meV is None else f"{c.gap_meV:.2f}"
+        table.add_row(c.candidate_id, c.formula, c.lowest_ordering_label, gap, c.unresolved_reason or "")
+    return table
+
+
+def _print_plan(plan: Any) -> None:
+    """The dry run's plan: candidates, their orderings, what the model cannot resolve yet, DFT jobs."""
+    out = Console(soft_wrap=True)
+    out.print(f"plan: {plan.n_orderings} orderings of {len(plan.candidates)} candidates", highlight=False)
+    for c in plan.candidates:
+        if c.error:
+            out.print(f"  {c.candidate_id} ({c.formula}): cannot be screened: {c.error}", highlight=False)
+            continue
+        dropped = f" (+{c.n_dropped} over max_orderings, not relaxed)" if c.n_dropped else ""
+        out.print(
+            f"  {c.candidate_id} ({c.formula}): {len(c.orderings)}: {', '.join(c.orderings)}{dropped}; "
+            f"{c.n_in_store} in the store",
+            highlight=False,
+        )
+        for gap in c.out_of_domain:
+            out.print(f"      outside the model's knowledge: {gap.describe()}", highlight=False)
+    unresolvable = [c.candidate_id for c in plan.candidates if c.out_of_domain]
+    out.print(
+        f"model {plan.calculator} ({plan.model_version}); store {plan.store}\n"
+        f"orderings to relax: {plan.n_orderings - plan.n_in_store} "
+        f"({plan.n_in_store} already in the store)\n"
+        f"the model cannot resolve yet (magnetic atoms outside its knowledge): "
+        f"{', '.join(unresolvable) or 'none'}",
+        highlight=False,
+    )
+    if plan.validation_engine == "none":
+        out.print("DFT validation: none (validate.engine: none)", highlight=False)
+    else:
+        out.print(
+            f"DFT validation: up to {plan.n_validation_jobs} {plan.validation_engine} jobs "
+            "(validate.top_n resolved candidates x validate.orderings_per_candidate lowest orderings, "
+            "chosen after the ranking; those already stored are skipped)",
+            highlight=False,
+        )
+    for note in plan.notes:
+        out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
 @app.command()
@@ -142,6 +208,7 @@ def run(
     from magscreen.flows.campaign import CampaignMaker
     from magscreen.report import load_report_data, write_report
     from magscreen.schemas import CampaignDoc
+    from magscreen.screening.anisotropy_report import anisotropy_table
     from magscreen.screening.progress import listening
     from magscreen.sources.loader import load_candidates
     from magscreen.store import build_stores
@@ -149,32 +216,60 @@ def run(
     try:
         cfg = load_config(config)
         candidates = load_candidates(cfg.candidates)
-        stores = build_stores(cfg.store, check=not dry_run)
-        if not dry_run:
+        if dry_run:
+            from magscreen.flows.plan import plan_campaign
+
+            plan = plan_campaign(cfg, candidates, config)
+        else:
             _check_calculator(config, cfg.relax.calculator, cfg.relax.device)
+            try:
+                maker = CampaignMaker.from_config(cfg)
+            except InputError as error:  # e.g. a validation engine that is not installed
+                raise InputError(str(error), source=config) from None
+            stores = build_stores(cfg.store)
     except MagscreenError as error:
         raise _fail(error) from None
+    if dry_run:
+        console.print(
+            f"campaign [bold]{cfg.name}[/]: {len(candidates)} candidates from {cfg.candidates.source}",
+            highlight=False,
+        )
+        _print_plan(plan)
+        console.print("dry run: checked calculator, store and validation engine; nothing computed")
+        return
     console.print(
         f"campaign [bold]{cfg.name}[/]: {len(candidates)} candidates from {cfg.candidates.source}, "
         f"calculator {cfg.relax.calculator}, store {stores.location}",
         highlight=False,
     )
-    if dry_run:
-        console.print("candidates: " + ", ".join(f"{c.candidate_id} ({c.formula})" for c in candidates))
-        console.print("dry run: nothing computed")
-        return
-    maker = CampaignMaker.from_config(cfg)
     flow = maker.make(candidates, stores=stores, config=cfg.model_dump(mode="json", by_alias=True))
     if cfg.store.kind == "embedded":
         stores.outputs.remove_docs({})  # job outputs of the previous local run (a shared MongoDB keeps them)
     logging.getLogger("jobflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console) as progress, listening(_ProgressBars(progress, len(candidates))):
-        try:
-            run_locally(flow, store=stores.job_store(), log=False, raise_immediately=True)
-        except MagscreenError as error:
-            raise _fail(error) from None
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    ]
+    bars = None
+    try:
+        with Progress(*columns, console=console) as progress:
+            bars = _ProgressBars(progress, len(candidates))
+            with listening(bars):
+                run_locally(flow, store=stores.job_store(), log=False, raise_immediately=True)
+    except MagscreenError as error:
+        raise _fail(error) from None
+    except KeyboardInterrupt:
+        done, total = (bars.done, bars.total) if bars else (0, 0)
+        console.print(
+            f"interrupted after {done} of {total} orderings; run the same command to resume",
+            highlight=False,
+        )
+        raise typer.Exit(code=130) from None
     found = stores.campaigns.query_one({"name": cfg.name})
     if found is None:
         raise _fail(RuntimeError(f"campaign {cfg.name} did not finish; see the errors above"))
@@ -193,13 +288,26 @@ def run(
     for candidate_id, reason in doc.failed_candidates.items():
         console.print(f"[yellow]not screened[/] {candidate_id}: {reason}", highlight=False)
     ranked = load_report_data(stores, cfg.name).candidates
+    resolved = [c for c in ranked if c.resolved]
+    unresolved = [c for c in ranked if not c.resolved]
     if cfg.rank.top_n:
-        Console().print(_best_table(ranked[: cfg.rank.top_n]))
+        Console().print(_best_table(resolved[: cfg.rank.top_n]))
+    if unresolved:
+        Console().print(_unresolved_table(unresolved))
+    anisotropy = anisotropy_table(ranked)
+    if anisotropy is not None:
+        title, header, rows = anisotropy
+        table = Table(title=title)
+        for column in header:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
     page, _ = write_report(stores, report_dir or Path("magscreen-report") / cfg.name, campaign=cfg.name)
     typer.echo(f"results: {stores.location}")
     typer.echo(f"report:  {page.resolve()}")
-    if ranked:
-        example = json.dumps({"ground_state_label": ranked[0].ground_state_label})
+    if resolved:
+        example = json.dumps({"ground_state_label": resolved[0].ground_state_label})
         typer.echo(f"query:   magscreen query '{example}' -c {config}")
 
 
@@ -255,12 +363,49 @@ def _get(doc: dict, dotted: str) -> Any:
     return doc
 
 
-def _cell(value: Any) -> str:
+def _rounded(value: Any, digits: int = 8) -> Any:
+    """``value`` with every float rounded to ``digits`` significant digits (no float noise such as
+    54.00000000000001 in JSON and CSV output)."""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v, digits) for v in value]
+    return value
+
+
+def _cell(value: Any, table: bool = True) -> str:
+    """One table (4 significant digits) or CSV (8) cell; lists of plain values joined by ';'."""
+    if isinstance(value, float):
+        if table:
+            return f"{value:.1f}" if abs(value) >= 1e4 else f"{value:.4g}"
+        return repr(_rounded(value))
+    if isinstance(value, list) and all(isinstance(v, str | int | float | bool) for v in value):
+        return ";".join(_cell(v, table) for v in value)
     if isinstance(value, dict | list):
-        return json.dumps(value)
+        return json.dumps(_rounded(value))
     return "" if value is None else str(value)
+
+
+#: Fields of a candidate that exist only when its ground state is resolved -> the fields that hold
+#: the lowest ordering of every candidate.
+UNRESOLVED_FIELDS = {
+    "ground_state_label": "lowest_ordering_label",
+    "ground_state_fingerprint": "lowest_ordering_fingerprint",
+}
+
+
+def _with_unresolved(filter_: Any) -> Any:
+    """The filter with ground-state fields replaced by the lowest-ordering fields (which every
+    candidate has, resolved or not)."""
+    if isinstance(filter_, dict):
+        return {UNRESOLVED_FIELDS.get(k, k): _with_unresolved(v) for k, v in filter_.items()}
+    if isinstance(filter_, list):
+        return [_with_unresolved(v) for v in filter_]
+    if isinstance(filter_, str) and filter_.lstrip("$") in UNRESOLVED_FIELDS:
+        return "$" + UNRESOLVED_FIELDS[filter_.lstrip("$")]
+    return filter_
 
 
 @app.command()
@@ -280,10 +425,22 @@ def query(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Most documents returned (0: all).")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    include_unresolved: Annotated[
+        bool,
+        typer.Option(
+            "--include-unresolved",
+            help="Candidates: match ground_state_label (and _fingerprint) against the lowest ordering "
+            "of every candidate, also those whose ground state the model does not resolve.",
+        ),
+    ] = False,
     config: ConfigOption = None,
     db: DbOption = "magscreen-db",
 ) -> None:
-    """Query a store with a MongoDB filter (pymongo syntax)."""
+    """Query a store with a MongoDB filter (pymongo syntax).
+
+    Candidates whose ground state the model does not resolve have no ``ground_state_label``, so
+    label filters leave them out unless ``--include-unresolved`` is given.
+    """
     try:
         filter_ = json.loads(criteria)
     except json.JSONDecodeError as error:
@@ -303,17 +460,28 @@ def query(
     names = None if fields == "all" else (fields.split(",") if fields else DEFAULT_FIELDS[collection])
     sort_spec = {sort.lstrip("-"): -1 if sort.startswith("-") else 1} if sort else None
     store = getattr(stores, collection)
+    widened = _with_unresolved(filter_) if collection == "candidates" else filter_
+    if include_unresolved:
+        filter_ = widened
+    elif widened != filter_:
+        left_out = store.count({"$and": [widened, {"resolved": False}]})
+        if left_out:
+            console.print(
+                f"note: {left_out} candidates without a resolved ground state have a lowest ordering "
+                "that matches; --include-unresolved lists them",
+                highlight=False,
+            )
     docs = list(store.query(filter_, properties=names, sort=sort_spec, limit=limit))
     if fmt == "json":
         rows = docs if names is None else [{name: _get(d, name) for name in names} for d in docs]
-        typer.echo(json.dumps(rows, indent=2, default=str))
+        typer.echo(json.dumps(_rounded(rows), indent=2, default=str))
         return
     names = names or sorted({k for d in docs for k in d})
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(names)
-        writer.writerows([[_cell(_get(d, n)) for n in names] for d in docs])
+        writer.writerows([[_cell(_get(d, n), table=False) for n in names] for d in docs])
         sys.stdout.write(buffer.getvalue())
         return
     table = Table(title=f"{collection}: {len(docs)} documents")

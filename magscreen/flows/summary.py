@@ -35,7 +35,8 @@ def summarize_campaign(
     keys = [o.candidate_key for o in outcomes if o.candidate_key]
     docs = [CandidateDoc(**d) for d in stores.candidates.query({"candidate_key": {"$in": keys}})]
     ranked = rank_candidates(docs)
-    selected = ranked[:validate_top_n] if validation_maker is not None else []
+    resolved = [d for d in ranked if d.resolved]
+    selected = resolved[:validate_top_n] if validation_maker is not None else []
     campaign = CampaignDoc(
         name=name,
         config=config,

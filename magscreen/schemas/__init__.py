@@ -1,7 +1,8 @@
 """Pydantic documents that go into the stores (emmet style: units in every field description)."""
 
 from magscreen.schemas.campaign import CampaignDoc
-from magscreen.schemas.candidate import CandidateDoc, Confidence, LadderStep
+from magscreen.schemas.candidate import CandidateDoc, Confidence, DomainGap, LadderStep
+from magscreen.schemas.extension import ExtensionDoc, ExtensionOrdering
 from magscreen.schemas.ordering import MagneticOrderingDoc
 from magscreen.schemas.validation import DFTSettings, DFTValidationDoc
 
@@ -11,6 +12,9 @@ __all__ = [
     "Confidence",
     "DFTSettings",
     "DFTValidationDoc",
+    "DomainGap",
+    "ExtensionDoc",
+    "ExtensionOrdering",
     "LadderStep",
     "MagneticOrderingDoc",
 ]

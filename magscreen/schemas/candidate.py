@@ -8,15 +8,29 @@ from pydantic import BaseModel, Field
 
 from magscreen.schemas.anisotropy import CandidateAnisotropy
 
-__all__ = ["CandidateDoc", "Confidence", "LadderStep"]
+__all__ = ["CandidateDoc", "Confidence", "DomainGap", "LadderStep"]
 
 
 class LadderStep(BaseModel):
     """One ordering in a candidate's energy ladder."""
 
     label: str = Field(description="Ordering label, e.g. 'FM', 'AFM-II'.")
+    display_name: str = Field(
+        "",
+        description="Name unique within the candidate: the label, the supercell size and, where those "
+        "repeat, the first characters of the fingerprint, e.g. 'AFM q=(0,0,0) (6 atoms)'.",
+    )
     fingerprint: str = Field(description="Ordering fingerprint.")
-    relative_energy_meV: float = Field(description="Energy above the ground state (meV per magnetic atom).")
+    n_atoms: int = Field(0, description="Atoms in the ordering's supercell.")
+    relative_energy_meV: float = Field(
+        description="Energy above the lowest ordering (meV per magnetic atom)."
+    )
+    energy_uncertainty_meV: float | None = Field(
+        None, description="One-sigma uncertainty of the energy (meV per magnetic atom); None when unknown."
+    )
+    total_magnetization_muB: float = Field(
+        0.0, description="Magnitude of the summed moment of the supercell (Bohr magnetons per cell)."
+    )
     total_magnetization_per_magnetic_atom: float = Field(
         description="Magnitude of the summed moment per magnetic atom (Bohr magnetons)."
     )
@@ -26,18 +40,52 @@ class LadderStep(BaseModel):
     )
 
 
+class DomainGap(BaseModel):
+    """Atoms of one magnetic element whose moments the model cannot judge (outside its knowledge)."""
+
+    element: str = Field(description="Magnetic element, e.g. 'Mn'.")
+    n_atoms: int = Field(description="Atoms of the element outside the model's knowledge in the supercell.")
+    of_atoms: int = Field(description="Atoms of the element in the supercell.")
+    environments: list[list[str]] = Field(
+        description="Elements within the model's cutoff around those atoms, one list per distinct "
+        "environment."
+    )
+    trained_environments: list[list[str]] = Field(
+        description="Environments in which the model saw the element with moments in training; "
+        "empty when it never saw the element with moments."
+    )
+
+    def describe(self) -> str:
+        """One sentence: which atoms, which neighbours, what the model knows."""
+        found = " or ".join("{" + ", ".join(env) + "}" for env in self.environments) or "{}"
+        if self.n_atoms < self.of_atoms:
+            atoms = f"{self.n_atoms} of {self.of_atoms} {self.element} atoms"
+        else:
+            plural = f"all {self.n_atoms} {self.element} atoms"
+            atoms = f"the {self.element} atom" if self.n_atoms == 1 else plural
+        if not self.trained_environments:
+            return f"{atoms}: the model never saw {self.element} with moments"
+        known = " or ".join("{" + ", ".join(env) + "}" for env in self.trained_environments)
+        return f"{atoms} among {found}: the model saw {self.element} moments only among {known}"
+
+
 class Confidence(BaseModel):
     """How far the ranking can be trusted."""
 
     in_magnetic_domain: bool = Field(
-        description="Whether every magnetic element of the candidate was seen with moments in training."
+        description="Whether every magnetic atom of the candidate is inside the model's knowledge "
+        "(its element seen with moments in training, among the same neighbour elements)."
     )
     out_of_domain_elements: list[str] = Field(
         default_factory=list,
-        description="Magnetic elements of the candidate the model never saw with moments.",
+        description="Magnetic elements of the candidate with atoms outside the model's knowledge.",
+    )
+    out_of_domain: list[DomainGap] = Field(
+        default_factory=list, description="Which atoms are outside the model's knowledge, and why."
     )
     gap_resolved: bool = Field(
-        description="Whether the gap to the next ordering exceeds the campaign's min_gap_meV threshold."
+        description="Whether the gap to the next ordering exceeds the campaign's min_gap_meV, the tie "
+        "tolerance and, when the model gives one, twice the gap's uncertainty."
     )
     all_converged: bool = Field(description="Whether every ordering's relaxation converged.")
 
@@ -58,12 +106,44 @@ class CandidateDoc(BaseModel):
     n_orderings_dropped: int = Field(
         0, description="Orderings the enumeration found but did not keep (over max_orderings)."
     )
-    ground_state_label: str = Field(description="Label of the lowest-energy ordering, e.g. 'AFM-II'.")
-    ground_state_fingerprint: str = Field(description="Fingerprint of the lowest-energy ordering.")
+    resolved: bool = Field(
+        False,
+        description="Whether the model resolves the ground state: every magnetic atom inside its "
+        "knowledge, the orderings' relaxations converged, the gap above rank.min_gap_meV and the tie "
+        "tolerance and, when the model gives an uncertainty, above twice the gap's uncertainty.",
+    )
+    unresolved_reason: str | None = Field(
+        None, description="Why the ground state is not resolved (which atoms, orderings or numbers)."
+    )
+    ground_state_label: str | None = Field(
+        None,
+        description="Label of the predicted ground state, e.g. 'AFM-II'; None when not resolved "
+        "(see lowest_ordering_label).",
+    )
+    ground_state_fingerprint: str | None = Field(
+        None, description="Fingerprint of the predicted ground state; None when not resolved."
+    )
+    lowest_ordering_label: str = Field(
+        "",
+        description="Label of the lowest ordering in the ladder, resolved or not (a prediction only "
+        "when 'resolved' is true).",
+    )
+    lowest_ordering_fingerprint: str = Field("", description="Fingerprint of the lowest ordering.")
     gap_meV: float | None = Field(
         None,
-        description="Energy of the next ordering above the ground state (meV per magnetic atom); "
+        description="Energy of the next ordering above the lowest one (meV per magnetic atom); "
         "None when only one ordering was ranked.",
+    )
+    gap_uncertainty_meV: float | None = Field(
+        None,
+        description="One-sigma uncertainty of the gap (meV per magnetic atom); None when the model "
+        "gives none.",
+    )
+    agrees_with_experiment: bool | None = Field(
+        None,
+        description="Whether the predicted ground state matches experimental_ordering (same label, or "
+        "the same kind FM/AFM/FiM where the experiment names only the kind); None when not resolved "
+        "or no experiment is known.",
     )
     ladder: list[LadderStep] = Field(description="All ranked orderings, lowest energy first.")
     confidence: Confidence = Field(description="How far the ranking can be trusted.")

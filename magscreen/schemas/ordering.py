@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 __all__ = ["MagneticOrderingDoc"]
 
@@ -22,6 +22,11 @@ class MagneticOrderingDoc(BaseModel):
     formula: str = Field(description="Reduced formula of the candidate.")
     campaign: str = Field(description="Name of the campaign that computed this document.")
     label: str = Field(description="Readable ordering label, e.g. 'FM', 'AFM-I', 'AFM-II'.")
+    display_name: str | None = Field(
+        None,
+        description="Name unique within the candidate (label, supercell size and, where those repeat, "
+        "the start of the fingerprint); set by ranking.",
+    )
     fingerprint: str = Field(description="Ordering fingerprint (equal for symmetry-equivalent orderings).")
     noncollinear: bool = Field(False, description="Whether the moments are non-collinear 3-vectors.")
     relaxed_collinear: bool | None = Field(
@@ -45,8 +50,14 @@ class MagneticOrderingDoc(BaseModel):
     energy_per_magnetic_atom_eV: float = Field(description="Energy per magnetic atom (eV per magnetic atom).")
     relative_energy_meV: float | None = Field(
         None,
-        description="Energy above the candidate's ground-state ordering (meV per magnetic atom); "
-        "set by ranking.",
+        description="Energy above the candidate's lowest ordering (meV per magnetic atom); set by ranking.",
+    )
+    energy_uncertainty_meV: float | None = Field(
+        None,
+        description="One-sigma uncertainty of the energy relative to the candidate's lowest ordering "
+        "(meV per magnetic atom; 0 for the lowest), from the model's calibrated readout posterior "
+        "(correlations between orderings included); set by ranking. None when the model gives none "
+        "or the ordering's moments sit on atoms the model never learned.",
     )
     rank: int | None = Field(
         None, description="Position in the candidate's energy ladder (0 = ground state)."
@@ -57,8 +68,9 @@ class MagneticOrderingDoc(BaseModel):
     magnetic_moments: list[float] | list[list[float]] = Field(
         description="Relaxed moments (Bohr magnetons), in site order; floats (along z) or 3-vectors."
     )
-    total_magnetization: float = Field(
-        description="Magnitude of the summed moment of the cell (Bohr magnetons)."
+    total_magnetization_muB: float = Field(
+        validation_alias=AliasChoices("total_magnetization_muB", "total_magnetization"),
+        description="Net moment: magnitude of the summed moment of the supercell (Bohr magnetons per cell).",
     )
     max_force_eV_per_A: float = Field(description="Largest atomic force after relaxation (eV/Angstrom).")
     max_stress_GPa: float | None = Field(None, description="Largest stress component after relaxation (GPa).")

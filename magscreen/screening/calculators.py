@@ -17,8 +17,9 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from magscreen.errors import InputError
+from magscreen.schemas import DomainGap
 
-__all__ = ["load_calculator", "magnetic_domain", "model_version"]
+__all__ = ["domain_gaps", "load_calculator", "magnetic_domain", "model_version"]
 
 HEISENBERG_PREFIX = "heisenberg:"
 
@@ -79,3 +80,56 @@ def magnetic_domain(calculator: Calculator, atoms: Atoms | None = None) -> list[
         return sorted(calculator.magnetic_domain_of(atoms))
     domain = getattr(calculator, "magnetic_domain", None)
     return None if domain is None else sorted(domain)
+
+
+def domain_gaps(calculator: Calculator, atoms: Atoms, magnetic_elements: list[str]) -> list[DomainGap]:
+    """Magnetic atoms of ``atoms`` outside the calculator's knowledge, per element, with their
+    neighbour elements and the environments the model saw the element in; [] when it has no limit.
+
+    For the ML potential an atom is inside when its element carried moments in training among the
+    same set of neighbour elements within the cutoff (:meth:`MagneticPotential.in_magnetic_domain`).
+    """
+    model = getattr(calculator, "model", None)
+    if model is not None and getattr(model, "magnetic_domain", None):
+        import numpy as np
+
+        from magscreen.potential.graph import graph_from_atoms
+
+        graph = graph_from_atoms(atoms, model.cutoff, np.zeros((len(atoms), 3)), dtype=model.dtype)
+        inside = model.in_magnetic_domain(graph).cpu().numpy()
+        centre, neighbour = graph.edge_index.cpu().numpy()
+        symbols = np.array(atoms.get_chemical_symbols())
+        trained = dict(getattr(model, "magnetic_environments", {}))
+        gaps = []
+        for element in sorted(magnetic_elements):
+            of_element = symbols == element
+            outside = np.flatnonzero(of_element & ~inside)
+            if not len(outside):
+                continue
+            found = sorted({tuple(sorted(set(symbols[neighbour[centre == i]]))) for i in outside})
+            known = trained.get(element) or [] if element in model.magnetic_domain else []
+            gaps.append(
+                DomainGap(
+                    element=element,
+                    n_atoms=len(outside),
+                    of_atoms=int(of_element.sum()),
+                    environments=[list(env) for env in found],
+                    trained_environments=[list(env) for env in known],
+                )
+            )
+        return gaps
+    domain = getattr(calculator, "magnetic_domain", None)
+    if domain is None:
+        return []
+    symbols = atoms.get_chemical_symbols()
+    return [
+        DomainGap(
+            element=element,
+            n_atoms=symbols.count(element),
+            of_atoms=symbols.count(element),
+            environments=[],
+            trained_environments=[],
+        )
+        for element in sorted(magnetic_elements)
+        if element not in domain
+    ]

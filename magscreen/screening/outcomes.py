@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from magscreen.schemas import DomainGap
+
 __all__ = ["CandidateOutcome", "OrderingOutcome"]
 
 
@@ -14,6 +16,9 @@ class OrderingOutcome(BaseModel):
     model_version: str = Field(description="Version of the calculator that computed it.")
     magnetic_domain: list[str] | None = Field(
         None, description="Elements the model saw with moments in training; None when unrestricted."
+    )
+    domain_gaps: list[DomainGap] = Field(
+        default_factory=list, description="Magnetic atoms outside the model's knowledge, per element."
     )
     skipped: bool = Field(description="Whether the store already held the document (nothing recomputed).")
     error: str | None = Field(None, description="Why the ordering could not be relaxed (nothing stored).")

@@ -8,10 +8,19 @@ from jobflow import Maker, job
 from maggma.core import Store
 
 from magscreen.schemas import CandidateDoc, Confidence, LadderStep, MagneticOrderingDoc
+from magscreen.screening.calculators import load_calculator
 from magscreen.screening.outcomes import CandidateOutcome, OrderingOutcome
 from magscreen.screening.progress import emit
-from magscreen.screening.ranking import energy_ladder, gap_meV
+from magscreen.screening.ranking import (
+    TIE_TOLERANCE_meV,
+    agrees_with_experiment,
+    energy_ladder,
+    gap_meV,
+    gap_uncertainty_meV,
+    resolution,
+)
 from magscreen.screening.settings import RankSettings
+from magscreen.screening.uncertainty import ladder_uncertainties
 from magscreen.sources import Candidate
 
 __all__ = ["RankCandidateMaker"]
@@ -27,11 +36,17 @@ class RankCandidateMaker(Maker):
         Job name.
     settings
         The campaign config's ``rank`` section; ``min_gap_meV`` is the gap to the next ordering
-        (meV per magnetic atom) below which the ground state is flagged as not resolved.
+        (meV per magnetic atom) at or below which the ground state is not resolved (see
+        :func:`~magscreen.screening.ranking.resolution`).
+    calculator
+        The ``relax.calculator`` spec that computed the energies; when its model carries a readout
+        posterior, every ordering gets ``energy_uncertainty_meV``
+        (:func:`~magscreen.screening.uncertainty.ladder_uncertainties`). None: no uncertainty.
     """
 
     name: str = "rank candidate"
     settings: RankSettings = field(default_factory=RankSettings)
+    calculator: str | None = None
 
     @job
     def make(
@@ -46,8 +61,9 @@ class RankCandidateMaker(Maker):
     ) -> CandidateOutcome:
         """Read the orderings from ``orderings_store``, rank them, upsert the candidate document.
 
-        When every ordering was skipped and the document exists, nothing is rewritten. A candidate
-        with an ordering that could not be relaxed is reported as failed, with the reason.
+        The ranking is redone on every run (it is cheap), so the document follows the current rule of
+        :func:`~magscreen.screening.ranking.resolution`. A candidate with an ordering that could not
+        be relaxed is reported as failed, with the reason.
         """
         n_skipped = sum(o.skipped for o in outcomes)
         errors = sorted({o.error for o in outcomes if o.error})
@@ -70,20 +86,24 @@ class RankCandidateMaker(Maker):
         )
         orderings_store.connect()
         candidates_store.connect()
-        if n_skipped == len(outcomes) and candidates_store.query_one(
-            {"candidate_key": key}, ["candidate_key"]
-        ):
-            emit("candidate", candidate_id=candidate.candidate_id)
-            return summary
-
         ids = [o.ordering_id for o in outcomes]
         docs = [MagneticOrderingDoc(**d) for d in orderings_store.query({"ordering_id": {"$in": ids}})]
         ladder = energy_ladder(docs)
+        if self.calculator is not None:
+            sigmas = ladder_uncertainties(load_calculator(self.calculator), ladder)
+            if sigmas is not None:
+                ladder = [
+                    d.model_copy(update={"energy_uncertainty_meV": s})
+                    for d, s in zip(ladder, sigmas, strict=True)
+                ]
         orderings_store.update([d.model_dump(mode="json") for d in ladder])
         gap = gap_meV(ladder)
-        magnetic = sorted(candidate.magnetic_elements)
-        domain = outcomes[0].magnetic_domain
-        outside = [] if domain is None else [el for el in magnetic if el not in domain]
+        sigma = gap_uncertainty_meV(ladder)
+        out_of_domain = outcomes[0].domain_gaps
+        resolved, reason = resolution(
+            ladder, out_of_domain=out_of_domain, min_gap_meV=self.settings.min_gap_meV, gap_sigma_meV=sigma
+        )
+        ground = ladder[0] if resolved else None
         doc = CandidateDoc(
             candidate_key=key,
             candidate_id=candidate.candidate_id,
@@ -92,28 +112,45 @@ class RankCandidateMaker(Maker):
             source=candidate.source,
             structure=candidate.structure.as_dict(),
             n_atoms=candidate.n_atoms,
-            magnetic_elements=magnetic,
+            magnetic_elements=sorted(candidate.magnetic_elements),
             model_version=version,
             n_orderings=len(ladder),
             n_orderings_dropped=n_dropped,
-            ground_state_label=ladder[0].label,
-            ground_state_fingerprint=ladder[0].fingerprint,
+            resolved=resolved,
+            unresolved_reason=reason,
+            ground_state_label=ground and ground.label,
+            ground_state_fingerprint=ground and ground.fingerprint,
+            lowest_ordering_label=ladder[0].label,
+            lowest_ordering_fingerprint=ladder[0].fingerprint,
             gap_meV=gap,
+            gap_uncertainty_meV=sigma,
+            agrees_with_experiment=agrees_with_experiment(
+                ground and ground.label, candidate.experimental_ordering
+            ),
             ladder=[
                 LadderStep(
                     label=d.label,
+                    display_name=d.display_name,
                     fingerprint=d.fingerprint,
+                    n_atoms=d.n_atoms,
                     relative_energy_meV=d.relative_energy_meV,
-                    total_magnetization_per_magnetic_atom=d.total_magnetization / max(d.n_magnetic_atoms, 1),
+                    energy_uncertainty_meV=d.energy_uncertainty_meV,
+                    total_magnetization_muB=d.total_magnetization_muB,
+                    total_magnetization_per_magnetic_atom=d.total_magnetization_muB
+                    / max(d.n_magnetic_atoms, 1),
                     converged=d.converged,
                     relaxed_collinear=d.relaxed_collinear,
                 )
                 for d in ladder
             ],
             confidence=Confidence(
-                in_magnetic_domain=not outside,
-                out_of_domain_elements=outside,
-                gap_resolved=gap is not None and gap > self.settings.min_gap_meV,
+                in_magnetic_domain=not out_of_domain,
+                out_of_domain_elements=[g.element for g in out_of_domain],
+                out_of_domain=out_of_domain,
+                gap_resolved=gap is not None
+                and gap >= TIE_TOLERANCE_meV
+                and gap > self.settings.min_gap_meV
+                and (sigma is None or gap > 2.0 * sigma),
                 all_converged=all(d.converged for d in ladder),
             ),
             experimental_ordering=candidate.experimental_ordering,

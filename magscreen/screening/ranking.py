@@ -1,24 +1,49 @@
-"""Ranking: the energy ladder of one candidate's orderings, and the order of candidates in a campaign.
+"""Ranking: the energy ladder of one candidate's orderings, whether the model resolves its ground
+state, and the order of candidates in a campaign.
 
 Energies are compared per magnetic atom (the sites of the candidate's magnetic elements), which is
 the same set for every ordering of one candidate, so supercells of different size compare directly.
+
+Two orderings whose energies differ by less than :data:`TIE_TOLERANCE_meV` tie: their order in the
+ladder is decided by the ordering fingerprint (a hash of the ordering, the same in every run), so a
+resumed campaign, whose energies may differ from an uninterrupted one's in the last digits, ranks
+its orderings the same way. A tied ground state is not resolved.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
-from magscreen.schemas import CandidateDoc, MagneticOrderingDoc
+from magscreen.schemas import CandidateDoc, DomainGap, MagneticOrderingDoc
 
-__all__ = ["energy_ladder", "gap_meV", "rank_candidates"]
+__all__ = [
+    "TIE_TOLERANCE_meV",
+    "agrees_with_experiment",
+    "display_names",
+    "energy_ladder",
+    "gap_meV",
+    "gap_uncertainty_meV",
+    "rank_candidates",
+    "resolution",
+]
+
+#: Energies closer than this (meV per magnetic atom) tie; far above float noise of the relaxations
+#: (~1e-6 meV per magnetic atom) and far below any physical ordering energy.
+TIE_TOLERANCE_meV = 0.01
+
+
+def _meV(doc: MagneticOrderingDoc) -> float:
+    return 1000.0 * doc.energy_per_magnetic_atom_eV
 
 
 def energy_ladder(orderings: Sequence[MagneticOrderingDoc]) -> list[MagneticOrderingDoc]:
-    """Orderings sorted by energy per magnetic atom, with ``relative_energy_meV`` and ``rank`` set.
+    """Orderings sorted by energy per magnetic atom, with ``relative_energy_meV``, ``rank`` and
+    ``display_name`` set.
 
-    Ties are broken by label, so the ladder is deterministic. Non-collinear orderings whose moments
-    relaxed into a collinear state (``relaxed_collinear``) repeat a collinear ordering: they come
-    after the distinct orderings, and the ground state is the lowest distinct one.
+    Orderings within :data:`TIE_TOLERANCE_meV` of each other (chains of such neighbours) form a tie,
+    ordered by fingerprint. Non-collinear orderings whose moments relaxed into a collinear state
+    (``relaxed_collinear``) repeat a collinear ordering: they come after the distinct orderings.
 
     Parameters
     ----------
@@ -28,45 +53,134 @@ def energy_ladder(orderings: Sequence[MagneticOrderingDoc]) -> list[MagneticOrde
     Returns
     -------
     list of MagneticOrderingDoc
-        Copies, lowest energy first; ``relative_energy_meV`` in meV per magnetic atom.
+        Copies, lowest first; ``relative_energy_meV`` (meV per magnetic atom) above the lowest energy.
     """
     if not orderings:
         raise ValueError("cannot rank a candidate without orderings")
-    ladder = sorted(
-        orderings, key=lambda doc: (bool(doc.relaxed_collinear), doc.energy_per_magnetic_atom_eV, doc.label)
-    )
-    ground = ladder[0].energy_per_magnetic_atom_eV
+    names = display_names(orderings)
+    ladder: list[MagneticOrderingDoc] = []
+    for repeated in (False, True):
+        group = sorted((d for d in orderings if bool(d.relaxed_collinear) == repeated), key=_meV)
+        ties: list[list[MagneticOrderingDoc]] = []
+        for doc in group:
+            if ties and _meV(doc) - _meV(ties[-1][-1]) < TIE_TOLERANCE_meV:
+                ties[-1].append(doc)
+            else:
+                ties.append([doc])
+        ladder += [doc for tie in ties for doc in sorted(tie, key=lambda d: d.fingerprint)]
+    lowest = min(_meV(d) for d in ladder)
     return [
         doc.model_copy(
-            update={"relative_energy_meV": 1000.0 * (doc.energy_per_magnetic_atom_eV - ground), "rank": i}
+            update={
+                "relative_energy_meV": _meV(doc) - lowest,
+                "rank": i,
+                "display_name": names[doc.fingerprint],
+            }
         )
         for i, doc in enumerate(ladder)
     ]
 
 
+def display_names(orderings: Sequence[MagneticOrderingDoc]) -> dict[str, str]:
+    """Fingerprint -> a name unique among ``orderings``: 'label (N atoms)', plus '#' and the first
+    six characters of the fingerprint where label and supercell size repeat."""
+    base = {d.fingerprint: f"{d.label} ({d.n_atoms} atoms)" for d in orderings}
+    counts = Counter(base.values())
+    return {fp: name if counts[name] == 1 else f"{name} #{fp[:6]}" for fp, name in base.items()}
+
+
 def gap_meV(ladder: Sequence[MagneticOrderingDoc]) -> float | None:
-    """Energy of the first excited ordering above the ground state (meV per magnetic atom).
+    """Energy of the second-lowest distinct ordering above the lowest (meV per magnetic atom).
 
     Orderings that relaxed into a collinear state are left out; None when fewer than two remain.
     """
-    distinct = [doc for doc in ladder if not doc.relaxed_collinear]
-    if len(distinct) < 2:
+    energies = sorted(_meV(d) for d in ladder if not d.relaxed_collinear)
+    return None if len(energies) < 2 else energies[1] - energies[0]
+
+
+def gap_uncertainty_meV(ladder: Sequence[MagneticOrderingDoc]) -> float | None:
+    """One sigma of the gap (meV per magnetic atom) from the two lowest distinct orderings'
+    ``energy_uncertainty_meV``, added in quadrature (independent errors); None when either is unknown."""
+    distinct = sorted((d for d in ladder if not d.relaxed_collinear), key=_meV)[:2]
+    sigmas = [d.energy_uncertainty_meV for d in distinct]
+    if len(sigmas) < 2 or any(s is None for s in sigmas):
         return None
-    return 1000.0 * (distinct[1].energy_per_magnetic_atom_eV - distinct[0].energy_per_magnetic_atom_eV)
+    return float((sigmas[0] ** 2 + sigmas[1] ** 2) ** 0.5)
+
+
+def resolution(
+    ladder: Sequence[MagneticOrderingDoc],
+    *,
+    out_of_domain: Sequence[DomainGap],
+    min_gap_meV: float,
+    gap_sigma_meV: float | None,
+) -> tuple[bool, str | None]:
+    """Whether the model resolves the ground state of a candidate, and if not, why.
+
+    Resolved means: every magnetic atom inside the model's knowledge, every distinct ordering's
+    relaxation converged (an unconverged ordering's energy is only an upper bound), a gap above
+    :data:`TIE_TOLERANCE_meV` and ``min_gap_meV`` and, when the model gives an uncertainty, above twice
+    the gap's one sigma ``gap_sigma_meV`` (all meV per magnetic atom).
+
+    Returns
+    -------
+    tuple
+        (resolved, reason): the reason names the atoms, orderings and numbers; None when resolved.
+    """
+    reasons = [gap.describe() for gap in out_of_domain]
+    distinct = [d for d in ladder if not d.relaxed_collinear]
+    unconverged = [d.display_name or d.label for d in distinct if not d.converged]
+    if unconverged:
+        reasons.append(f"relaxation not converged: {', '.join(unconverged)}")
+    gap = gap_meV(ladder)
+    if gap is None:
+        reasons.append("only one ordering ranked, so no gap")
+    elif gap < TIE_TOLERANCE_meV:
+        low = min(_meV(d) for d in distinct)
+        tied = [d.display_name or d.label for d in distinct if _meV(d) - low < TIE_TOLERANCE_meV]
+        reasons.append(f"{' and '.join(tied)} tie (within {TIE_TOLERANCE_meV:g} meV per magnetic atom)")
+    elif gap <= min_gap_meV:
+        reasons.append(f"gap {gap:.2f} meV per magnetic atom is not above rank.min_gap_meV = {min_gap_meV:g}")
+    if gap is not None and gap_sigma_meV is not None and gap <= 2.0 * gap_sigma_meV:
+        reasons.append(
+            f"gap {gap:.2f} +- {gap_sigma_meV:.2f} meV per magnetic atom is not above twice its uncertainty"
+        )
+    return (not reasons, "; ".join(reasons) or None)
+
+
+def _kind(label: str) -> str:
+    """'AFM' of 'AFM-II', 'AFM q=(0,0,0)' or 'AFM (G-type on Fe)'; 'FM' of 'FM'."""
+    return label.split("(")[0].strip().split(" ")[0].split("-")[0]
+
+
+def agrees_with_experiment(label: str | None, experimental: str | None) -> bool | None:
+    """Whether a predicted ground-state label matches an experimental one.
+
+    Same label, or the same kind (FM, AFM, FiM, ...) where the experiment names only the kind,
+    optionally with a comment in parentheses ('AFM (C-type in the fct cell)'). None when either is
+    missing.
+    """
+    if label is None or not experimental:
+        return None
+    named = experimental.split("(")[0].strip()
+    if named == _kind(named):
+        return _kind(label) == named
+    return label == named
 
 
 def rank_candidates(candidates: Sequence[CandidateDoc]) -> list[CandidateDoc]:
-    """Candidates ordered for follow-up: trustworthy predictions first, then the largest gap.
+    """Candidates ordered for follow-up: resolved ground states first, by decreasing gap, then the
+    unresolved ones by candidate id.
 
     The gap between the ground state and the next ordering measures the exchange energy that
     stabilises the ground state, so it is a proxy for the ordering temperature (mean-field
-    k_B T ~ exchange energy) and for how robust the predicted ground state is. Candidates inside
-    the model's magnetic domain come first, then those with a resolved gap, then converged ones.
+    k_B T ~ exchange energy) and for how robust the predicted ground state is. Gaps are compared in
+    steps of :data:`TIE_TOLERANCE_meV`, so float noise does not reorder candidates.
     """
 
     def key(doc: CandidateDoc) -> tuple:
-        confidence = doc.confidence
-        flags = (not confidence.in_magnetic_domain, not confidence.gap_resolved, not confidence.all_converged)
-        return (*flags, -(doc.gap_meV or 0.0), doc.candidate_id)
+        if not doc.resolved:
+            return (1, 0, doc.candidate_id)
+        return (0, -round((doc.gap_meV or 0.0) / TIE_TOLERANCE_meV), doc.candidate_id)
 
     return sorted(candidates, key=key)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from ase import Atoms
 from jobflow import Maker, job
 from maggma.core import Store
 from pymatgen.core import Structure
@@ -14,7 +13,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 from magscreen.errors import MagscreenError
 from magscreen.magnetism.moments import site_magmoms, structure_to_atoms
 from magscreen.schemas import MagneticOrderingDoc
-from magscreen.screening.calculators import load_calculator, magnetic_domain, model_version
+from magscreen.screening.calculators import domain_gaps, load_calculator, magnetic_domain, model_version
 from magscreen.screening.ml_relax import relax_ordering
 from magscreen.screening.outcomes import OrderingOutcome
 from magscreen.screening.progress import emit
@@ -67,12 +66,17 @@ class RelaxOrderingMaker(Maker):
         calculator = load_calculator(self.settings.calculator, self.settings.device)
         version = model_version(calculator)
         domain = magnetic_domain(calculator, structure_to_atoms(structure))
+        gaps = domain_gaps(calculator, structure_to_atoms(structure), magnetic_elements)
         ordering_id = MagneticOrderingDoc.make_id(candidate_id, fingerprint, version)
         store.connect()
         if store.query_one({store.key: ordering_id}, properties=[store.key]) is not None:
             emit("ordering", skipped=True, candidate_id=candidate_id, label=label)
             return OrderingOutcome(
-                ordering_id=ordering_id, model_version=version, magnetic_domain=domain, skipped=True
+                ordering_id=ordering_id,
+                model_version=version,
+                magnetic_domain=domain,
+                domain_gaps=gaps,
+                skipped=True,
             )
 
         atoms = structure_to_atoms(structure)
@@ -85,6 +89,7 @@ class RelaxOrderingMaker(Maker):
                 ordering_id=ordering_id,
                 model_version=version,
                 magnetic_domain=domain,
+                domain_gaps=gaps,
                 skipped=False,
                 error=str(error),
             )
@@ -112,7 +117,7 @@ class RelaxOrderingMaker(Maker):
             energy_per_magnetic_atom_eV=result.energy_eV / max(n_magnetic, 1),
             initial_moments=site_magmoms(initial, collinear=initial.ndim == 1),
             magnetic_moments=site_magmoms(moments, collinear=moments.ndim == 1),
-            total_magnetization=float(np.linalg.norm(total)),
+            total_magnetization_muB=float(np.linalg.norm(total)),
             max_force_eV_per_A=result.max_force_eV_per_A,
             max_stress_GPa=result.max_stress_GPa,
             max_magnetic_force_eV_per_muB=result.max_magnetic_force_eV_per_muB,
@@ -125,5 +130,9 @@ class RelaxOrderingMaker(Maker):
         store.update(doc.model_dump(mode="json"))
         emit("ordering", skipped=False, candidate_id=candidate_id, label=label)
         return OrderingOutcome(
-            ordering_id=ordering_id, model_version=version, magnetic_domain=domain, skipped=False
+            ordering_id=ordering_id,
+            model_version=version,
+            magnetic_domain=domain,
+            domain_gaps=gaps,
+            skipped=False,
         )

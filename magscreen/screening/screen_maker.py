@@ -8,6 +8,7 @@ from jobflow import Flow, Maker, Response, job
 
 from magscreen.errors import MagscreenError
 from magscreen.magnetism.enumeration import OrderingSettings, enumerate_orderings
+from magscreen.magnetism.ordering import Ordering
 from magscreen.screening.outcomes import CandidateOutcome
 from magscreen.screening.progress import emit
 from magscreen.screening.rank_maker import RankCandidateMaker
@@ -41,6 +42,17 @@ class ScreenCandidateMaker(Maker):
     relax_maker: RelaxOrderingMaker = field(default_factory=RelaxOrderingMaker)
     rank_maker: RankCandidateMaker = field(default_factory=RankCandidateMaker)
 
+    def enumerate(self, candidate: Candidate) -> tuple[list[Ordering], int]:
+        """The orderings this maker relaxes for ``candidate``, and how many it leaves out.
+
+        Raises
+        ------
+        MagscreenError
+            A candidate that cannot be enumerated (e.g. too many magnetic sites).
+        """
+        found = enumerate_orderings(candidate.structure, self.orderings, source=candidate.candidate_id)
+        return found.orderings, found.n_dropped
+
     @job
     def make(
         self, candidate: Candidate, *, campaign: str, stores: CampaignStores
@@ -51,8 +63,7 @@ class ScreenCandidateMaker(Maker):
         ``max_magnetic_atoms``) is reported in the outcome, not dropped silently.
         """
         try:
-            found = enumerate_orderings(candidate.structure, self.orderings, source=candidate.candidate_id)
-            orderings, n_dropped = found.orderings, found.n_dropped
+            orderings, n_dropped = self.enumerate(candidate)
         except MagscreenError as error:
             emit("candidate", candidate_id=candidate.candidate_id, error=str(error))
             return CandidateOutcome(candidate_id=candidate.candidate_id, error=str(error))

@@ -9,6 +9,7 @@ imported only when a maker is built, so importing this module costs nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -20,14 +21,41 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENGINES",
+    "ENGINE_REQUIREMENTS",
     "ValidationMaker",
     "build_validation_maker",
     "c_and_a_directions",
     "direction_key",
+    "require_engine",
 ]
 
 #: Validation engines :func:`build_validation_maker` knows.
 ENGINES = ("gpaw", "vasp")
+
+#: Modules each engine needs at run time, and the command that installs them.
+ENGINE_REQUIREMENTS = {
+    "gpaw": (("gpaw",), 'pip install -e ".[gpaw]"'),
+    "vasp": (("atomate2.vasp.jobs.core", "pymatgen.io.vasp"), "pip install -e . (atomate2, VASP jobs)"),
+}
+
+
+def require_engine(engine: str) -> None:
+    """Import what ``engine`` needs now, so a missing package fails before any job runs.
+
+    Raises
+    ------
+    InputError
+        A module of the engine is not importable; the message says how to install it.
+    """
+    modules, install = ENGINE_REQUIREMENTS[engine]
+    for module in modules:
+        try:
+            import_module(module)
+        except ImportError as error:
+            raise InputError(
+                f"{engine} is not installed ({error}); install it with: {install}",
+                field="validate.engine",
+            ) from None
 
 
 class ValidationMaker(Protocol):
@@ -78,11 +106,13 @@ def build_validation_maker(engine: str, settings: Mapping[str, Any]) -> Validati
     Raises
     ------
     InputError
-        An unknown engine, or a setting the engine does not know.
+        An unknown engine, an engine that is not installed (with its install command), or a
+        setting the engine does not know.
     """
     options = dict(settings)
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}", field="validate.engine", expected=" or ".join(ENGINES))
+    require_engine(engine)
     try:
         if engine == "gpaw":
             from magscreen.validation.gpaw.makers import gpaw_validation_maker

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,8 @@ DEMO = Path(__file__).parents[2] / "configs" / "demo.yaml"
 @pytest.mark.slow
 def test_demo_runs_then_skips_everything(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    config = shutil.copy(DEMO, tmp_path / "demo.yaml")
+    config = tmp_path / "demo.yaml"
+    config.write_text(DEMO.read_text().replace("path: ../magscreen-db", "path: magscreen-db"))
     first = runner.invoke(app, ["run", str(config)])
     assert first.exit_code == 0, first.output
     assert "orderings: 50 computed, 0 skipped" in first.output
@@ -27,4 +27,7 @@ def test_demo_runs_then_skips_everything(tmp_path, monkeypatch):
     assert "orderings: 0 computed, 50 skipped" in second.output
     result = runner.invoke(app, ["query", "{}", "-c", str(config), "--format", "json"])
     rows = json.loads(result.stdout)
-    assert len(rows) == 19 and all(row["ground_state_label"] for row in rows)
+    assert len(rows) == 19
+    # the compounds the shipped model was fitted to come out AFM-II, resolved; the others have no label
+    resolved = {row["candidate_id"]: row["ground_state_label"] for row in rows if row["ground_state_label"]}
+    assert resolved == {"mp-19006": "AFM-II", "CoO": "AFM-II", "mp-19009": "AFM-II"}
