@@ -22,6 +22,7 @@ from magscreen.errors import InputError
 from magscreen.magnetism.enumeration import OrderingSettings
 from magscreen.screening.anisotropy_settings import AnisotropySettings
 from magscreen.screening.settings import RankSettings, RelaxSettings
+from magscreen.training.extension_settings import ExtensionSettings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -30,6 +31,7 @@ __all__ = [
     "CampaignConfig",
     "CandidateFilters",
     "CandidatesConfig",
+    "ExtendConfig",
     "StoreConfig",
     "ValidateConfig",
     "load_config",
@@ -99,6 +101,34 @@ class ValidateConfig(_Section):
     )
 
 
+class ExtendConfig(_Section):
+    """Domain extension: candidates the model cannot resolve get a few DFT orderings and an extended model.
+
+    For each candidate outside the model's knowledge, the ``max_calculations`` orderings in the
+    smallest cells (ties: lowest ML energy first) are computed with ``engine``, the model is extended
+    on them (``fit``: :class:`~magscreen.training.extension_settings.ExtensionSettings`) and the
+    extended model ranks all of the candidate's orderings. The ``extensions`` store collection
+    records which DFT documents extended which model.
+    """
+
+    engine: Literal["none", "gpaw", "vasp"] = Field(
+        "none", description="DFT engine, or 'none' (no extension)."
+    )
+    max_calculations: int = Field(
+        3,
+        ge=2,
+        description="DFT orderings per extended candidate (two at least: energies enter as differences).",
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments for the engine's validation maker."
+    )
+    fit: ExtensionSettings = Field(default_factory=ExtensionSettings)
+    models: Path = Field(
+        Path("extended-models"),
+        description="Folder of the extended models' checkpoints (relative to the config's folder).",
+    )
+
+
 class StoreConfig(_Section):
     """Where documents go."""
 
@@ -126,6 +156,7 @@ COLLECTIONS = {
     "campaigns": "name",
     "validations": "validation_id",
     "outputs": "uuid",
+    "extensions": "extension_id",
 }
 
 
@@ -139,6 +170,7 @@ class CampaignConfig(_Section):
     rank: RankSettings = Field(default_factory=RankSettings)
     anisotropy: AnisotropySettings = Field(default_factory=AnisotropySettings)
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    extend: ExtendConfig = Field(default_factory=ExtendConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -256,7 +288,8 @@ def _against(value: Path, base: Path) -> Path:
 
 def resolve_paths(config: CampaignConfig, base: Path) -> CampaignConfig:
     """The config with its relative paths made absolute against ``base`` (the config's folder):
-    ``store.path``, ``candidates.snapshot``, ``candidates.paths`` and a ``relax.calculator`` that
+    ``store.path``, ``candidates.snapshot``, ``candidates.paths``, ``extend.models`` and
+    ``extend.settings.workdir``, and a ``relax.calculator`` that
     names a checkpoint file (``.pt``), so a config finds its files from any working directory."""
     snapshot = config.candidates.snapshot
     candidates = config.candidates.model_copy(
@@ -269,4 +302,10 @@ def resolve_paths(config: CampaignConfig, base: Path) -> CampaignConfig:
     if relax.calculator.endswith(".pt"):
         relax = relax.model_copy(update={"calculator": str(_against(Path(relax.calculator), base))})
     store = config.store.model_copy(update={"path": _against(config.store.path, base)})
-    return config.model_copy(update={"candidates": candidates, "relax": relax, "store": store})
+    extend = config.extend.model_copy(update={"models": _against(config.extend.models, base)})
+    if "workdir" in extend.settings:
+        workdir = str(_against(Path(extend.settings["workdir"]), base))
+        extend = extend.model_copy(update={"settings": {**extend.settings, "workdir": workdir}})
+    return config.model_copy(
+        update={"candidates": candidates, "relax": relax, "store": store, "extend": extend}
+    )

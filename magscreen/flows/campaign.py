@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from jobflow import Flow, Maker
 
 from magscreen.config import CampaignConfig
+from magscreen.errors import InputError
 from magscreen.flows.anisotropy import anisotropy_stage
+from magscreen.flows.extension import ExtendCandidatesMaker
 from magscreen.flows.summary import summarize_campaign
 from magscreen.screening.anisotropy_settings import AnisotropySettings
 from magscreen.screening.rank_maker import RankCandidateMaker
@@ -43,6 +45,9 @@ class CampaignMaker(Maker):
         Spin-orbit anisotropy stage (the config's ``anisotropy:``), run after the summary; top_n 0 skips it.
     anisotropy_model
         Calculator spec of the campaign (the stage's model unless its settings name one).
+    extend_maker
+        Domain extension of the candidates outside the model's knowledge (the config's ``extend:``),
+        run between the screening and the summary; None skips it.
     """
 
     name: str = "campaign"
@@ -53,6 +58,7 @@ class CampaignMaker(Maker):
     orderings_per_candidate: int = 2
     anisotropy: AnisotropySettings = field(default_factory=AnisotropySettings)
     anisotropy_model: str = "monoxides"
+    extend_maker: ExtendCandidatesMaker | None = None
 
     def make(
         self, candidates: list[Candidate], *, stores: CampaignStores, config: dict | None = None
@@ -67,8 +73,15 @@ class CampaignMaker(Maker):
             screen = self.screen_maker.make(candidate, campaign=self.name, stores=stores)
             screen.name = f"screen {candidate.candidate_id}"
             screens.append(screen)
+        outcomes = [s.output for s in screens]
+        extension = []
+        if self.extend_maker is not None:
+            extension = [
+                self.extend_maker.make(outcomes, candidates=candidates, campaign=self.name, stores=stores)
+            ]
+            outcomes = extension[0].output
         summary = summarize_campaign(
-            [s.output for s in screens],
+            outcomes,
             name=self.name,
             config=config or {},
             stores=stores,
@@ -85,22 +98,46 @@ class CampaignMaker(Maker):
             )
             stage.name = "anisotropy"
             stages.append(stage)
-        return Flow([*screens, *stages], output=summary.output, name=self.name)
+        return Flow([*screens, *extension, *stages], output=summary.output, name=self.name)
 
     @classmethod
-    def from_config(cls, config: CampaignConfig, validation_maker: Maker | None = None) -> CampaignMaker:
+    def from_config(
+        cls,
+        config: CampaignConfig,
+        validation_maker: Maker | None = None,
+        extension_dft_maker: Maker | None = None,
+    ) -> CampaignMaker:
         """Campaign maker of a validated config; the validation maker is built from
-        ``validate.engine`` unless one is given."""
+        ``validate.engine`` and the extension's DFT maker from ``extend.engine`` unless given."""
         screen = ScreenCandidateMaker(
             orderings=config.orderings,
             relax_maker=RelaxOrderingMaker(settings=config.relax),
-            rank_maker=RankCandidateMaker(settings=config.rank),
+            rank_maker=RankCandidateMaker(settings=config.rank, calculator=config.relax.calculator),
         )
         validate = config.validate_
         if validation_maker is None and validate.engine != "none":
             validation_maker = build_validation_maker(validate.engine, validate.settings)
+        extend = config.extend
+        extend_maker = None
+        if extend.engine != "none":
+            if config.relax.calculator.startswith("heisenberg:"):
+                raise InputError(
+                    "a Heisenberg calculator has no readout to extend",
+                    field="extend.engine",
+                    expected="'none', or relax.calculator naming an ML model (shipped name or .pt)",
+                )
+            extend_maker = ExtendCandidatesMaker(
+                dft_maker=extension_dft_maker or build_validation_maker(extend.engine, extend.settings),
+                engine=extend.engine,
+                max_calculations=extend.max_calculations,
+                fit=extend.fit,
+                models=str(extend.models),
+                base_model=config.relax.calculator,
+                screen_maker=screen,
+            )
         return cls(
             name=config.name,
+            extend_maker=extend_maker,
             screen_maker=screen,
             validation_maker=validation_maker,
             validation_engine=validate.engine,

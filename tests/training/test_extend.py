@@ -15,6 +15,7 @@ import pytest
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
+from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from scipy.stats import spearmanr
 from typer.testing import CliRunner
@@ -277,3 +278,46 @@ def test_unknown_element_and_lonely_frames_are_input_errors(base, toy_dft):
     with pytest.raises(InputError) as error:
         extend_model(base, [no_moments, toy_dft[1]])
     assert error.value.field == "magmoms" and "frame 0" in str(error.value)
+
+
+def test_cli_takes_the_validation_documents_of_a_store(base, toy_dft, tmp_path):
+    """Shared growth: what an earlier campaign computed (DFTValidationDocs) extends the next model."""
+    from magscreen.config import StoreConfig
+    from magscreen.schemas import DFTSettings, DFTValidationDoc
+    from magscreen.store import build_stores
+
+    stores = build_stores(StoreConfig(kind="embedded", path=tmp_path / "db"))
+    for frame in toy_dft[:3]:
+        structure = Structure(frame.cell, frame.numbers, frame.positions, coords_are_cartesian=True)
+        doc = DFTValidationDoc(
+            validation_id=f"toy-MnO:{frame.source}:gpaw:static",
+            candidate_id="toy-MnO",
+            formula="MnO",
+            ordering_label=frame.source,
+            ordering_fingerprint=frame.source,
+            engine="gpaw",
+            engine_version="heisenberg stand-in",
+            calculation="static",
+            settings=DFTSettings(functional="Heisenberg J1-J2"),
+            n_atoms=frame.n_atoms,
+            n_magnetic_atoms=int((frame.numbers == 25).sum()),
+            energy_eV=frame.energy,
+            magnetic_moments=frame.moments.tolist(),
+            structure=structure.as_dict(),
+        )
+        stores.validations.update(doc.model_dump(mode="json"))
+    stores.close()
+    base_path = base.save(tmp_path / "base.pt")
+    out = tmp_path / "grown.pt"
+    runner = CliRunner()
+    result = runner.invoke(app, ["extend", str(base_path), "--store", str(tmp_path / "db"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    model = MagneticCalculator(out).model
+    assert len(model.lineage[-1]["validation_ids"]) == 3
+    predicted = _per_mn(model, toy_dft)
+    reference = [f.energy / (f.numbers == 25).sum() for f in toy_dft]
+    assert int(np.argmin(predicted)) == int(np.argmin(reference))
+    missing = runner.invoke(
+        app, ["extend", str(base_path), "--store", str(tmp_path / "nowhere"), "-o", str(out)]
+    )
+    assert missing.exit_code == 1 and "no store here" in missing.output
