@@ -94,7 +94,7 @@ def ladder_figure(candidate: CandidateDoc) -> plt.Figure:
     levels = [step.relative_energy_meV for step in steps]
     span = max(max(levels) - min(levels), 1e-3)
     height = 2.6 + 0.28 * len(steps)
-    fig, ax = plt.subplots(figsize=(5.2, height))
+    fig, ax = plt.subplots(figsize=(6.0, height))
     # one label line is ~9 points; in data units that is span * 9 pt / (axes height ~ 0.7 * height * 72 pt)
     spacing = 1.35 * span * 9.0 / (0.7 * height * 72.0)
     labels = label_positions(levels, spacing)
@@ -107,7 +107,7 @@ def ladder_figure(candidate: CandidateDoc) -> plt.Figure:
         flag = "" if step.converged else ", not converged"
         text = f"{step.display_name or step.label}: {level:.2f} meV ({moment}{flag})"
         ax.text(0.63, label_y, text, va="center", fontsize=7)
-    ax.set_xlim(0, 2.2)
+    ax.set_xlim(0, 2.6)
     ax.set_ylim(min(levels) - 0.08 * span, max(labels) + 0.12 * span)
     ax.set_xticks([])
     ax.set_ylabel("E - E(lowest) (meV / magnetic atom)")

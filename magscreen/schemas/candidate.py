@@ -26,7 +26,9 @@ class LadderStep(BaseModel):
         description="Energy above the lowest ordering (meV per magnetic atom)."
     )
     energy_uncertainty_meV: float | None = Field(
-        None, description="One-sigma uncertainty of the energy (meV per magnetic atom); None when unknown."
+        None,
+        description="One sigma of the energy relative to the lowest ordering (meV per magnetic atom); "
+        "None when unknown.",
     )
     total_magnetization_muB: float = Field(
         0.0, description="Magnitude of the summed moment of the supercell (Bohr magnetons per cell)."

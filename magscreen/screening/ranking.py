@@ -100,7 +100,13 @@ def gap_meV(ladder: Sequence[MagneticOrderingDoc]) -> float | None:
 
 def gap_uncertainty_meV(ladder: Sequence[MagneticOrderingDoc]) -> float | None:
     """One sigma of the gap (meV per magnetic atom) from the two lowest distinct orderings'
-    ``energy_uncertainty_meV``, added in quadrature (independent errors); None when either is unknown."""
+    ``energy_uncertainty_meV``.
+
+    The model gives each ordering's sigma relative to the lowest ordering (0 there, correlations
+    included; :func:`~magscreen.screening.uncertainty.ladder_uncertainties`), so the gap's sigma is
+    the second ordering's. Where the lowest distinct ordering has a non-zero sigma (the reference
+    was another ordering), the two are added in quadrature. None when either is unknown.
+    """
     distinct = sorted((d for d in ladder if not d.relaxed_collinear), key=_meV)[:2]
     sigmas = [d.energy_uncertainty_meV for d in distinct]
     if len(sigmas) < 2 or any(s is None for s in sigmas):

@@ -77,6 +77,11 @@ def test_resolved_needs_a_gap_above_twice_its_uncertainty():
         gap_uncertainty_meV(energy_ladder([ordering("AFM-II", "a", -5.02), ordering("FM", "b", -5.0)]))
         is None
     )
+    # the model's sigmas are relative to the lowest ordering (0 there): the gap's sigma is the next one's
+    relative = energy_ladder(
+        [ordering("AFM-II", "a", -5.02, sigma=0.0), ordering("FM", "b", -5.0, sigma=4.0)]
+    )
+    assert gap_uncertainty_meV(relative) == pytest.approx(4.0)
 
 
 def test_unconverged_orderings_are_named_and_unresolve_the_ground_state():
