@@ -12,8 +12,11 @@ Results: docs/benchmarks.md, "Stores at campaign scale".
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +55,7 @@ def main() -> None:
 
         store = MontyStore("orderings", database_path=str(folder), key="ordering_id")
     store.connect()
+    print(f"{args.store}, {args.n} documents, load average {os.getloadavg()[0]:.1f}", flush=True)
     start = time.perf_counter()
     for i in range(args.n):
         doc = ordering_doc(i, as_dict)
@@ -67,6 +71,19 @@ def main() -> None:
         f"{args.store}: {args.n} check+upsert {upserts:.1f} s; "
         f"full-scan query ({len(hits)} hits) {scan:.2f} s"
     )
+    finished = datetime.now(timezone.utc)
+    print(f"load average {os.getloadavg()[0]:.1f}, {finished:%Y-%m-%d %H:%M} UTC, commit {_commit()}")
+
+
+def _commit() -> str:
+    """The checkout's commit, with ``+dirty`` when the store code differs from it."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "magscreen/store.py", "benchmarks/bench_stores.py")
+    return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
 
 
 if __name__ == "__main__":
