@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--runs", type=Path, nargs="*", help="force-theorem run records (default: densest per compound)"
     )
+    parser.add_argument(
+        "--dataset", type=Path, nargs="*", default=[], help="dataset records folders (force_theorem frames)"
+    )
     parser.add_argument("--exclude", nargs="*", default=[], help="compounds to leave out of the fit")
     parser.add_argument("--ridge", type=float, default=1e-6, help="ridge strength, relative (default 1e-6)")
     parser.add_argument("--seed", type=int, default=0, help="seed of a new spin-orbit block's hidden weights")
@@ -61,11 +64,16 @@ def main(argv: list[str] | None = None) -> None:
         apply_soc_weights,
         fit_soc,
         leave_one_compound_out,
+        read_dataset_records,
         read_force_theorem_runs,
     )
 
     runs = args.runs or densest_runs(RUNS, set(args.exclude))
     groups = read_force_theorem_runs(runs)
+    for folder in args.dataset:  # dataset frames replace runs of the same compound
+        extra = [g for g in read_dataset_records(folder) if g.name not in args.exclude]
+        names = {g.name for g in extra}
+        groups = [g for g in groups if g.name not in names] + extra
     if not groups:
         sys.exit(f"no force-theorem runs found in {RUNS}")
     base = MagneticPotential.load(args.checkpoint)

@@ -51,10 +51,9 @@ def _gpaw(structure, moments: dict[str, float], settings, workdir: Path, source:
         start = [float(table.get(site.specie.symbol, 0.0)) for site in structure]
     structure = structure.copy(site_properties={"magmom": list(start)})
     directions = sample_directions(structure)
-    energies, scf_moments, grid = force_theorem_energies(
-        structure, directions, settings, workdir, source=source
-    )
-    return analyse_anisotropy(structure, directions, energies, scf_moments, source=source), scf_moments, grid
+    scan = force_theorem_energies(structure, directions, settings, workdir, source=source)
+    analysis = analyse_anisotropy(structure, directions, scan.energies_eV, scan.moments, source=source)
+    return analysis, scan.moments, scan.kpoint_grid
 
 
 @app.command()

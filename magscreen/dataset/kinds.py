@@ -225,3 +225,6 @@ register_kind(FrameKind("strain", "collinear ordering in an isotropically strain
 register_kind(
     FrameKind("rattle", "ordering with Gaussian atomic displacements (forces, stress)", _plan_rattle)
 )
+
+# kinds in their own modules register themselves on import
+from magscreen.dataset import force_theorem as _force_theorem  # noqa: E402,F401

@@ -7,11 +7,34 @@ one ``gpaw.spinorbit.soc_eigenstates`` band energy. The anisotropy analysis
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["force_theorem_energies"]
+__all__ = ["ForceTheoremScan", "force_theorem_energies"]
+
+
+@dataclass
+class ForceTheoremScan:
+    """Force-theorem energies of one collinear ground state.
+
+    Attributes
+    ----------
+    energies_eV
+        SOC band energy of the cell per direction (eV), shape (K,); only differences are physical.
+    moments
+        Self-consistent collinear moment per site (mu_B), shape (N,).
+    kpoint_grid
+        Monkhorst-Pack grid of the SCF.
+    scf_energy_eV
+        Total energy of the collinear SCF (eV per cell).
+    """
+
+    energies_eV: np.ndarray
+    moments: np.ndarray
+    kpoint_grid: list[int]
+    scf_energy_eV: float
 
 
 def _angles(direction: np.ndarray) -> tuple[float, float]:
@@ -22,7 +45,7 @@ def _angles(direction: np.ndarray) -> tuple[float, float]:
 
 def force_theorem_energies(
     structure, directions: np.ndarray, settings, workdir: str | Path, *, source: str = "structure"
-) -> tuple[np.ndarray, np.ndarray, list[int]]:
+) -> ForceTheoremScan:
     """Band energies (eV per cell) with the magnetisation along each direction.
 
     Parameters
@@ -37,10 +60,6 @@ def force_theorem_energies(
     workdir
         Directory of the SCF checkpoint.
 
-    Returns
-    -------
-    tuple
-        Energies (K,) eV, self-consistent moments per site (N,) mu_B, and the k-point grid.
     """
     from gpaw.spinorbit import soc_eigenstates
 
@@ -56,5 +75,9 @@ def force_theorem_energies(
     for direction in in_gpaw_frame:
         theta, phi = _angles(direction)
         energies.append(soc_eigenstates(result.calc, theta=theta, phi=phi).calculate_band_energy())
-    moments = np.asarray(result.moments, dtype=float)[:, 2]
-    return np.array(energies), moments, kpoint_grid(result.atoms, settings.kpoint_density)
+    return ForceTheoremScan(
+        energies_eV=np.array(energies),
+        moments=np.asarray(result.moments, dtype=float)[:, 2],
+        kpoint_grid=kpoint_grid(result.atoms, settings.kpoint_density),
+        scf_energy_eV=float(result.energy_eV),
+    )
