@@ -50,19 +50,18 @@ Fe2 Fe 0.5 0.5 0.5
 """
 
 
-def run_once(command: list[str]) -> tuple[float, float]:
+def run_once(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """CPU seconds (user + sys) and wall seconds of one run of ``command``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
 
 
-def git_commit() -> str:
-    """Commit of the working tree (with '+dirty' when it has uncommitted changes)."""
-    root = Path(__file__).resolve().parents[1]
+def git_commit(root: Path) -> str:
+    """Commit of the checkout at ``root`` (with '+dirty' when it has uncommitted changes)."""
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
@@ -74,7 +73,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="Measured runs per command.")
     parser.add_argument("--json", type=Path, default=None, help="Write the raw numbers here.")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=Path(__file__).resolve().parents[1],
+        help="Measure the magscreen package of another checkout (e.g. a git worktree of an older commit).",
+    )
     args = parser.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(args.checkout.resolve())}
     executable = shutil.which("magscreen") or str(Path(sys.executable).with_name("magscreen"))
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -82,8 +88,8 @@ def main() -> None:
         fe.write_text(FE_BCC_CIF)
         for name, (arguments, target) in COMMANDS.items():
             command = [executable, *(a.format(fe=fe) for a in arguments)]
-            run_once(command)  # warm-up: file cache, .pyc files
-            runs = [run_once(command) for _ in range(args.repeats)]
+            run_once(command, env)  # warm-up: file cache, .pyc files
+            runs = [run_once(command, env) for _ in range(args.repeats)]
             cpu = statistics.median(r[0] for r in runs)
             rows.append(
                 {
@@ -106,7 +112,7 @@ def main() -> None:
         )
     if args.json is not None:
         result = {
-            "commit": git_commit(),
+            "commit": git_commit(args.checkout),
             "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
             "load_average": os.getloadavg(),
