@@ -3,8 +3,10 @@
 Per compound: the collinear orderings of ``magscreen.magnetism.enumerate_collinear`` within the
 supercell limits; FM first, then the antiferro- and ferrimagnetic orderings with the smallest
 cells (ties in the enumerator's priority: zero net moment, then symmetry). Every registered frame
-kind turns the ladder into frames. The build computes tier 1 first, then 2, ...; within a tier the
-compounds with the cheapest frames first, and within a compound the cheapest frames first.
+kind turns the ladder into frames. The build computes tier 1 first, then 2, ...; within a tier in
+rounds (the first two orderings of every compound, then the next two, ...: whatever finishes gives
+as many compounds an ordering gap as possible), within a round the compounds with the cheapest
+frames first, and within a compound the cheapest frames first.
 """
 
 from __future__ import annotations
@@ -125,6 +127,10 @@ def cached_ladder(
     return ladder
 
 
+#: Orderings per compound in one round of a tier: every compound's first two orderings (FM and the
+#: first AFM: one ordering gap) come before any compound's third.
+ROUND_SIZE = 2
+
 #: Cost factor of an SCF without point-group symmetry (rattled cells, distorted starts): more
 #: irreducible k-points, and a distorted start converges twice.
 NO_SYMMETRY_COST = 4.0
@@ -176,7 +182,17 @@ def build_plan(
     group_cost: dict[tuple[int, str], float] = defaultdict(float)
     for f in frames:
         group_cost[(f.tier, f.compound)] += costs[f.frame_id]
+    rank = {
+        (ladder.spec.name, o.fingerprint): i for ladder in ladders for i, o in enumerate(ladder.orderings)
+    }
     frames.sort(
-        key=lambda f: (f.tier, group_cost[(f.tier, f.compound)], f.compound, costs[f.frame_id], f.frame_id)
+        key=lambda f: (
+            f.tier,
+            rank[(f.compound, f.fingerprint)] // ROUND_SIZE,
+            group_cost[(f.tier, f.compound)],
+            f.compound,
+            costs[f.frame_id],
+            f.frame_id,
+        )
     )
     return frames, ladders

@@ -78,3 +78,13 @@ def test_tiers_in_order_orderings_first(write_config):
     assert {f.kind for f in frames if f.tier == 3} == {"strain"}
     assert {f.kind for f in frames if f.tier == 4} == {"rattle"}
     assert len({f.frame_id for f in frames}) == len(frames)
+
+
+def test_every_compound_gets_its_first_gap_before_any_third_ordering(write_config):
+    compounds = [{"name": "Ni-fcc", "snapshot": "Ni-fcc"}, {"name": "Fe-bcc", "snapshot": "Fe-bcc"}]
+    _, frames, ladders = _plan(write_config(compounds=compounds, kinds=["ordering"]))
+    rank = {(lad.spec.name, o.fingerprint): i for lad in ladders for i, o in enumerate(lad.orderings)}
+    ranks = [rank[(f.compound, f.fingerprint)] for f in frames]
+    assert len(ranks) == 8
+    assert sorted(ranks[:4]) == [0, 0, 1, 1] and sorted(ranks[4:]) == [2, 2, 3, 3]
+    assert {f.compound for f in frames[:4]} == {"Ni-fcc", "Fe-bcc"}
