@@ -37,16 +37,17 @@ def _start_gpaw_mpi() -> None:
 
 
 def _read_structure(path: Path, magmoms: str | None) -> Structure:
-    """Structure from a file (CIF/mcif, POSCAR, pymatgen JSON, ...), moments from the file or ``magmoms``."""
-    from pymatgen.core import Structure
+    """Structure from a file (the campaign's reader: CIF/mcif, POSCAR, extxyz, pymatgen JSON), moments
+    from the file or ``magmoms``."""
+    from magscreen.sources.files import load_structure_files
 
     if not path.is_file():
         raise InputError("file not found", source=path, field="--structure", expected="a structure file")
-    try:
-        structure = Structure.from_file(path)
-    except Exception as exc:  # pymatgen raises many types for unreadable files
-        raise InputError(f"cannot read a structure ({type(exc).__name__}: {exc})", source=path,
-                         field="--structure", expected="CIF, mcif, POSCAR or pymatgen JSON") from None
+    candidates = load_structure_files(path, require_magnetic=False)
+    if len(candidates) != 1:
+        raise InputError(f"the file holds {len(candidates)} structures", source=path, field="--structure",
+                         expected="exactly one structure")
+    structure = candidates[0].structure
     if magmoms is not None:
         try:
             values = [float(v) for v in magmoms.replace(",", " ").split()]

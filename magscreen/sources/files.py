@@ -1,4 +1,6 @@
-"""Candidates from local structure files: CIF, POSCAR/CONTCAR, extended XYZ, or a folder of them."""
+"""Candidates from local structure files: CIF (mcif), POSCAR/CONTCAR, extended XYZ, pymatgen JSON, or a
+folder of them. Moments a file carries (mcif moments, extxyz ``initial_magmoms``, a ``magmom`` site
+property in JSON) stay on the structure as its ``magmom`` site property."""
 
 from __future__ import annotations
 
@@ -11,16 +13,19 @@ from magscreen.errors import InputError, StructureError
 from magscreen.sources.candidate import Candidate, check_structure
 
 EXPECTED_FORMATS = (
-    "CIF (*.cif), POSCAR/CONTCAR (POSCAR*, CONTCAR*, *.vasp, *.poscar) or extended XYZ (*.extxyz, *.xyz)"
+    "CIF (*.cif, *.mcif), POSCAR/CONTCAR (POSCAR*, CONTCAR*, *.vasp, *.poscar), extended XYZ "
+    "(*.extxyz, *.xyz) or pymatgen JSON (*.json)"
 )
 
 
 def structure_format(path: Path) -> str | None:
-    """Format of ``path`` from its name: ``'cif'``, ``'poscar'``, ``'extxyz'`` or ``None``."""
+    """Format of ``path`` from its name: ``'cif'``, ``'poscar'``, ``'extxyz'``, ``'json'`` or ``None``."""
     name = path.name.lower()
     suffix = path.suffix.lower()
-    if suffix == ".cif":
+    if suffix in (".cif", ".mcif"):
         return "cif"
+    if suffix == ".json":
+        return "json"
     if suffix in (".vasp", ".poscar") or name.startswith(("poscar", "contcar")):
         return "poscar"
     if suffix in (".extxyz", ".xyz"):
@@ -82,7 +87,19 @@ def _read_extxyz(path: Path) -> list[Structure]:
     return structures
 
 
-_READERS = {"cif": _read_cif, "poscar": _read_poscar, "extxyz": _read_extxyz}
+def _read_json(path: Path) -> list[Structure]:
+    """A pymatgen ``Structure`` as JSON (``Structure.as_dict()``; ``magscreen orderings --write``)."""
+    try:
+        return [Structure.from_file(path)]
+    except Exception as error:
+        raise StructureError(
+            f"unreadable pymatgen JSON: {type(error).__name__}: {error}",
+            source=path,
+            expected="a pymatgen Structure as JSON (Structure.as_dict())",
+        ) from error
+
+
+_READERS = {"cif": _read_cif, "poscar": _read_poscar, "extxyz": _read_extxyz, "json": _read_json}
 
 
 def _read_file(path: Path, require_magnetic: bool) -> list[Candidate]:

@@ -160,3 +160,18 @@ def test_empty_folder_and_clashing_stems_are_named(tmp_path):
         InputError, match=f"{re.escape(str(tmp_path))}: several files give the candidate id\\(s\\) NiO"
     ):
         load_structure_files(tmp_path)
+
+
+def test_pymatgen_json_keeps_its_moments(tmp_path):
+    """``magscreen orderings --write`` output (pymatgen JSON) reads back with its magmom property."""
+    sites = [[0, 0, 0], [0.5, 0.5, 0.5]]
+    structure = Structure(Lattice.cubic(2.87), ["Fe", "Fe"], sites, site_properties={"magmom": [2.2, -2.2]})
+    path = tmp_path / "Fe_AFM.json"
+    path.write_text(structure.to_json())
+    (candidate,) = load_structure_files(path)
+    assert candidate.candidate_id == "Fe_AFM"
+    assert candidate.structure.site_properties["magmom"] == [2.2, -2.2]
+    bad = tmp_path / "broken.json"
+    bad.write_text("{")
+    with pytest.raises(StructureError, match="unreadable pymatgen JSON"):
+        load_structure_files(bad)
