@@ -34,9 +34,9 @@ def build(
     """Compute the frames that have no record yet (resumable; several builds may run at once)."""
     from magscreen.dataset.runner import PlanSource, run_build
 
-    computed = run_build(
-        PlanSource(config.resolve(), only or None), workers=workers, retry_failed=retry_failed
-    )
+    command = shlex.join(["magscreen", *sys.argv[1:]])
+    source = PlanSource(config.resolve(), only or None, command=command)
+    computed = run_build(source, workers=workers, retry_failed=retry_failed)
     typer.echo(f"{computed} frames computed")
 
 

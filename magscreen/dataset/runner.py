@@ -15,7 +15,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,9 +31,9 @@ __all__ = ["PlanSource", "build_record", "eta_seconds", "gpaw_engine", "run_buil
 
 
 def build_record(
-    frame: PlannedFrame, labels: FrameLabels | None, reason: str, wall_s: float, cost: float
+    frame: PlannedFrame, labels: FrameLabels | None, reason: str, wall_s: float, cost: float, command: str
 ) -> dict:
-    """The JSON record of a finished (``labels``) or failed (``reason``) frame."""
+    """The JSON record of a finished (``labels``) or failed (``reason``) frame; ``command`` made it."""
     atoms = frame.atoms
     record = {
         "frame_id": frame.frame_id,
@@ -57,7 +57,7 @@ def build_record(
         "cost": cost,
         "host": socket.gethostname(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join(sys.argv),
+        "command": command,
     }
     if labels is not None:
         record.update(
@@ -92,10 +92,14 @@ def _format_seconds(seconds: float | None) -> str:
 
 @dataclass
 class PlanSource:
-    """Where workers read their plan: the build config (re-read when the file changes) and ``--only``."""
+    """Where workers read their plan: the build config (re-read when the file changes) and ``--only``.
+
+    ``command`` is the command line recorded with every frame (default: this process's).
+    """
 
     config_path: Path
     only: list[str] | None = None
+    command: str = field(default_factory=lambda: shlex.join(sys.argv))
 
     def stamp(self) -> float:
         """Modification time of the config file."""
@@ -164,7 +168,10 @@ def _worker(
             labels, reason = None, f"{type(error).__name__}: {error}"
         wall = time.perf_counter() - start
         try:
-            store.write(frame.frame_id, build_record(frame, labels, reason, wall, costs[frame.frame_id]))
+            store.write(
+                frame.frame_id,
+                build_record(frame, labels, reason, wall, costs[frame.frame_id], source.command),
+            )
         finally:
             store.release(frame.frame_id)
         computed += 1
