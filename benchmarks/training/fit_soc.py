@@ -58,8 +58,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--record", type=Path, default=HERE / "soc_fit.json", help="fit record (JSON)")
     args = parser.parse_args(argv)
 
+    from pymatgen.io.ase import AseAtomsAdaptor
+
     from magscreen.potential.graph import graph_from_atoms
     from magscreen.potential.model import MagneticPotential
+    from magscreen.screening.anisotropy_ml import ml_anisotropy
     from magscreen.training.soc_fit import (
         apply_soc_weights,
         fit_soc,
@@ -86,6 +89,17 @@ def main(argv: list[str] | None = None) -> None:
     model.record_soc_domain(graphs, [g.moment_vectors()[0] for g in groups])
     model = model.to(base.dtype)
     model.save(args.out)
+    shipped = MagneticPotential.load(args.out)
+    reproduced = {}
+    for group in groups:  # what the written model predicts on the fitted cells (tests compare to these)
+        structure = AseAtomsAdaptor.get_structure(group.atoms)
+        structure.add_site_property("magmom", list(group.moments))
+        analysis = ml_anisotropy(structure, shipped, curves=False).analysis
+        reproduced[group.name] = {
+            "mae_ueV_per_atom": analysis.mae_ueV_per_atom,
+            "K1_MJ_m3": analysis.K1_MJ_m3,
+            "easy_axis": analysis.easy_axis,
+        }
     record = {
         "model_version": model.model_version,
         "soc_domain": model.soc_environments,
@@ -96,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         "seed": args.seed,
         "runs": [g.source for g in groups],
         "fit_rms_ueV_per_atom": fit.rms_ueV_per_atom,
+        "model_on_fitted_cells": reproduced,
         "leave_one_compound_out": loco,
         "units": "micro-eV per atom; MAE = E[100] - E[001], positive = easy axis c",
         "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
