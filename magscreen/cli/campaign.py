@@ -486,7 +486,7 @@ def query(
         return
     table = Table(title=f"{collection}: {len(docs)} documents")
     for name in names:
-        table.add_column(name)
+        table.add_column(name, min_width=min(len(name), 24))
     for d in docs:
         table.add_row(*[_cell(_get(d, n)) for n in names])
     Console().print(table)

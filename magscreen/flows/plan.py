@@ -113,9 +113,9 @@ def plan_campaign(config: CampaignConfig, candidates: list[Candidate], source: P
         A MongoDB store that does not answer.
     """
     from magscreen.flows.campaign import CampaignMaker
+    from magscreen.magnetism.moments import structure_to_atoms
     from magscreen.screening.calculators import domain_gaps, load_calculator, model_version
     from magscreen.screening.ranking import display_names
-    from magscreen.magnetism.moments import structure_to_atoms
 
     try:
         calculator = load_calculator(config.relax.calculator, config.relax.device)
