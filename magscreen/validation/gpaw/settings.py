@@ -10,13 +10,14 @@ k-points per 1/Angstrom (bcc Fe, the metal; the insulators are converged at 2) a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from ase import Atoms
-from ase.calculators.calculator import kptdensity2monkhorstpack
 from monty.json import MSONable
 
 from magscreen.errors import InputError
+
+if TYPE_CHECKING:
+    from ase import Atoms
 
 __all__ = ["MP_HUBBARD_U_EV", "GPAWSettings", "hubbard_u_for", "kpoint_grid"]
 
@@ -64,6 +65,8 @@ def kpoint_grid(atoms: Atoms, density: float) -> list[int]:
     ``n_i = max(1, ceil(2 pi |b_i| density))`` with b_i the reciprocal vectors without 2 pi
     (ASE's ``kptdensity2monkhorstpack``); only periodic directions get more than one point.
     """
+    from ase.calculators.calculator import kptdensity2monkhorstpack
+
     return [int(n) for n in kptdensity2monkhorstpack(atoms, kptdensity=density, even=False)]
 
 
