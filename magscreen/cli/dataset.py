@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from magscreen.cli import app
+from magscreen.cli.common import console
+from magscreen.errors import MagscreenError
 
 dataset_app = typer.Typer(help="Build, inspect and export the GPAW reference dataset.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
@@ -20,6 +25,16 @@ ConfigArg = Annotated[
 OnlyOpt = Annotated[
     list[str] | None, typer.Option("--only", help="Compute only these compounds (repeatable).")
 ]
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Bad input ends the command with its message (file, key, expectation) and exit code 1."""
+    try:
+        yield
+    except MagscreenError as error:
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=1) from None
 
 
 @dataset_app.command()
@@ -36,7 +51,8 @@ def build(
 
     command = shlex.join(["magscreen", *sys.argv[1:]])
     source = PlanSource(config.resolve(), only or None, command=command)
-    computed = run_build(source, workers=workers, retry_failed=retry_failed)
+    with _reported():
+        computed = run_build(source, workers=workers, retry_failed=retry_failed)
     typer.echo(f"{computed} frames computed")
 
 
@@ -50,8 +66,9 @@ def status(config: ConfigArg, only: OnlyOpt = None) -> None:
     from magscreen.dataset.settings import load_dataset_config
     from magscreen.dataset.store import FrameStore
 
-    settings = load_dataset_config(config)
-    frames, ladders = build_plan(settings, only or None, source=config)
+    with _reported():
+        settings = load_dataset_config(config)
+        frames, ladders = build_plan(settings, only or None, source=config)
     store = FrameStore(settings.work_dir)
     records, running = store.records(), store.running()
     table = Table(title=f"dataset {settings.name}: {settings.work_dir}")
@@ -88,7 +105,8 @@ def export(config: ConfigArg) -> None:
     from magscreen.dataset.kinds import FRAME_KINDS
     from magscreen.dataset.settings import load_dataset_config
 
-    settings = load_dataset_config(config)
+    with _reported():
+        settings = load_dataset_config(config)
     provenance = {
         "dataset": settings.name,
         "config": settings.model_dump(mode="json"),

@@ -32,5 +32,7 @@ def test_status_counts_frames_and_export_writes_the_files(write_config, emt_engi
 def test_status_names_the_config_error(write_config):
     path = write_config(orderings={"max_atom": 8})
     result = CliRunner().invoke(app, ["dataset", "status", str(path)])
-    assert result.exit_code != 0
-    assert "orderings.max_atom" in str(result.exception) + result.output
+    assert result.exit_code == 1
+    assert "orderings.max_atom" in result.output and str(path) in result.output.replace("\n", "")
+    unknown = CliRunner().invoke(app, ["dataset", "status", str(write_config()), "--only", "XYZ"])
+    assert unknown.exit_code == 1 and "unknown compound(s) XYZ" in unknown.output
