@@ -26,6 +26,7 @@ from magscreen.dataset.kinds import FRAME_KINDS, PlannedFrame
 from magscreen.dataset.plan import build_plan, frame_cost
 from magscreen.dataset.settings import DatasetConfig
 from magscreen.dataset.store import FrameStore
+from magscreen.errors import MagscreenError
 
 __all__ = ["PlanSource", "build_record", "eta_seconds", "gpaw_engine", "run_build"]
 
@@ -189,7 +190,11 @@ def _worker(
         if source.stamp() != stamp:
             print(f"[{label}] {source.config_path} changed: planning again", flush=True)
             stamp = source.stamp()
-            config, frames = source.load()
+            try:
+                config, frames = source.load()
+            except MagscreenError as error:  # a half-edited config must not end a running build
+                print(f"[{label}] keeping the previous plan: {error}", flush=True)
+                continue
             engine = engine_factory(config)
     return computed
 

@@ -96,3 +96,26 @@ def test_failed_frame_is_recorded_with_its_reason_and_not_retried(write_config):
     run_build(PlanSource(path), engine_factory=lambda config: retry, retry_failed=True)
     assert retry.computed == [planned[1]]
     assert store.read(planned[1])["status"] == "done"
+
+
+def test_config_edited_during_a_build_is_planned_again_and_a_broken_edit_is_ignored(write_config):
+    path = write_config(kinds=["ordering"])
+    planned = _frame_ids(path)
+
+    class EditingEngine(CountingEngine):
+        def compute(self, frame, workdir):
+            labels = super().compute(frame, workdir)
+            if len(self.computed) == 1:  # a typo lands in the config while the first frame runs
+                path.write_text(path.read_text().replace("max_atoms:", "max_atom:"))
+            elif len(self.computed) == 2:  # fixed, with strained copies added
+                path.write_text(
+                    path.read_text()
+                    .replace("max_atom:", "max_atoms:")
+                    .replace("- ordering", "- ordering\n- strain")
+                )
+            return labels
+
+    engine = EditingEngine()
+    run_build(PlanSource(path), engine_factory=lambda config: engine)
+    strained = [f for f in _frame_ids(path) if f not in planned]
+    assert strained and set(engine.computed) == set(planned) | set(strained)
