@@ -186,12 +186,16 @@ def ml_anisotropy(
     graph = graph_from_atoms(atoms, model.cutoff, np.zeros((len(atoms), 3)), dtype=model.dtype)
     signed = anisotropy_moments(structure, model, moments, atom_environments(graph))
     _check_domain(structure, model, graph, signed, source)
-    calculator = MagneticCalculator(model, dtype=torch.float64)  # micro-eV differences on eV totals
     sets = {"scan": sample_directions(structure)}
     if curves:
         sets.update(plane_directions(structure))
     stacked = np.concatenate(list(sets.values()))
-    energies = calculator.evaluate_batch(atoms, signed[None, :, None] * stacked[:, None, :])["energy"]
+    dtype = model.dtype
+    try:  # float64: micro-eV differences on eV totals (the float32 -> float64 -> float32 trip is exact)
+        calculator = MagneticCalculator(model, dtype=torch.float64)
+        energies = calculator.evaluate_batch(atoms, signed[None, :, None] * stacked[:, None, :])["energy"]
+    finally:
+        model.to(dtype)
     per_set, start = {}, 0
     for label, directions in sets.items():
         per_set[label] = energies[start : start + len(directions)]
