@@ -23,13 +23,13 @@ from rich.progress import (
 from rich.table import Table
 
 from magscreen.cli import app
-from magscreen.config import COLLECTIONS, StoreConfig, load_config
+from magscreen.cli.common import console, open_stores
+from magscreen.config import COLLECTIONS, load_config
 from magscreen.errors import InputError, MagscreenError
 
 if TYPE_CHECKING:
     from magscreen.store import CampaignStores
 
-console = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Campaign config whose store to use.")
@@ -74,15 +74,7 @@ def _fail(error: Exception) -> typer.Exit:
 def _open_stores(config: Path | None, db: str) -> CampaignStores:
     """Existing stores of a config's ``store`` section, or of ``--db`` (folder or mongodb:// URI);
     a missing store is an error naming its path and where that came from (never created here)."""
-    from magscreen.store import build_stores
-
-    if config is not None:
-        store_config, origin = load_config(config).store, str(config)
-    elif db.startswith(("mongodb://", "mongodb+srv://")):
-        store_config, origin = StoreConfig(kind="mongodb", uri=db), "--db"
-    else:
-        store_config, origin = StoreConfig(kind="embedded", path=Path(db)), "--db"
-    return build_stores(store_config, create=False, origin=origin)
+    return open_stores(config, db, create=False)
 
 
 class _ProgressBars:

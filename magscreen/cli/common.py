@@ -35,8 +35,13 @@ def store_config_of(config: Path | None, db: str) -> tuple[StoreConfig, str]:
     return StoreConfig(kind="embedded", path=Path(db)), "--db"
 
 
-def open_stores(config: Path | None, db: str) -> CampaignStores:
-    """Stores of :func:`store_config_of` (an embedded store is created when missing)."""
+def open_stores(config: Path | None, db: str, *, create: bool = True) -> CampaignStores:
+    """Stores of :func:`store_config_of`.
+
+    With ``create`` False a missing store is an error that names its path and where it came from
+    (commands that only read); with True an embedded store is created (commands that write).
+    """
     from magscreen.store import build_stores
 
-    return build_stores(store_config_of(config, db)[0])
+    store_config, origin = store_config_of(config, db)
+    return build_stores(store_config, create=create, origin=origin)
