@@ -84,7 +84,7 @@ def energy_ladder(orderings: Sequence[MagneticOrderingDoc]) -> list[MagneticOrde
 def display_names(orderings: Sequence[MagneticOrderingDoc]) -> dict[str, str]:
     """Fingerprint -> a name unique among ``orderings``: 'label (N atoms)', plus '#' and the first
     six characters of the fingerprint where label and supercell size repeat."""
-    base = {d.fingerprint: f"{d.label} ({d.n_atoms} atoms)" for d in orderings}
+    base = {d.fingerprint: f"{d.label} ({d.n_atoms} atom{'s' * (d.n_atoms != 1)})" for d in orderings}
     counts = Counter(base.values())
     return {fp: name if counts[name] == 1 else f"{name} #{fp[:6]}" for fp, name in base.items()}
 
