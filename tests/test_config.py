@@ -72,5 +72,5 @@ def test_cross_field_rules(tmp_path):
 def test_shipped_demo_config_is_valid():
     from pathlib import Path
 
-    config = load_config(Path(__file__).parents[2] / "configs" / "demo.yaml")
+    config = load_config(Path(__file__).parents[1] / "configs" / "demo.yaml")
     assert config.candidates.source == "snapshot" and config.store.kind == "embedded"
