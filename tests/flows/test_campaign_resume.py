@@ -1,4 +1,5 @@
-"""A campaign killed with SIGKILL mid-run and re-run ends with the same store as an uninterrupted run."""
+"""A campaign killed with SIGKILL mid-run and re-run ends with the same store as an uninterrupted run:
+the same orderings, candidates and campaign record (which counts the orderings the re-run skipped)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ VOLATILE = {"completed_at", "wall_time_s"}
 
 
 def contents(folder) -> dict:
-    """Orderings and candidates of a store, without timestamps and wall times."""
+    """Orderings, candidates and campaigns of a store, without timestamps and wall times."""
     out = {}
-    for name, key in (("orderings", "ordering_id"), ("candidates", "candidate_key")):
+    for name, key in (("orderings", "ordering_id"), ("candidates", "candidate_key"), ("campaigns", "name")):
         store = SQLiteStore(str(folder / "db" / DATABASE_FILE), name, key=key)
         store.connect()
         out[name] = {d[key]: {k: v for k, v in d.items() if k not in VOLATILE} for d in store.query()}
@@ -35,7 +36,7 @@ def test_sigkill_mid_run_then_rerun_matches_uninterrupted(tmp_path, tiny_model, 
     result = runner.invoke(app, ["run", str(reference), "--report-dir", str(tmp_path / "r1")])
     assert result.exit_code == 0, result.output
     expected = contents(tmp_path / "reference")
-    assert len(expected["orderings"]) == 6
+    assert len(expected["orderings"]) == 6 and list(expected["campaigns"]) == ["test"]
 
     folder = tmp_path / "killed"
     config = write_config(folder, str(tiny_model), relax=relax)
@@ -62,4 +63,11 @@ def test_sigkill_mid_run_then_rerun_matches_uninterrupted(tmp_path, tiny_model, 
     result = runner.invoke(app, ["run", str(config), "--report-dir", str(tmp_path / "r2")])
     assert result.exit_code == 0, result.output
     assert f"orderings: {6 - done} computed, {done} skipped" in result.output
+    # the campaign record differs from the uninterrupted run's only in its own store path and counts
+    campaign = expected["campaigns"]["test"]
+    assert campaign["n_orderings_computed"] == 6 and campaign["n_orderings_skipped"] == 0
+    campaign["config"]["store"]["path"] = str(folder / "db")
+    if "extend" in campaign["config"]:  # config paths resolve against each config's folder
+        campaign["config"]["extend"]["models"] = str(folder / "extended-models")
+    campaign.update(n_orderings_computed=6 - done, n_orderings_skipped=done)
     assert contents(folder) == expected

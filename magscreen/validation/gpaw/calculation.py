@@ -4,7 +4,8 @@ Each calculation owns a work directory. A finished SCF is written to ``scf.gpw``
 ``inputs.json`` (settings, cell, positions and moments that produced it); running again with the
 same inputs reads the restart file instead of recomputing. A relaxation appends every ionic step
 to ``relax.traj`` and keeps the optimizer's Hessian in ``optimizer.json``, so a killed relaxation
-continues from its last finished step.
+continues from its last finished step. The step count and the Hessian are replaced atomically (written
+beside, then renamed): a SIGKILL leaves the old file or the new one, never a truncated one.
 
 Serial by default; under MPI (``mpiexec -n 2 gpaw python ...``, or ``GPAW_MPI_BACKEND=cgpaw``
 with plain ``python``) GPAW parallelises over k-points and only rank 0 writes files.
@@ -13,6 +14,7 @@ with plain ``python``) GPAW parallelises over k-points and only rank 0 writes fi
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,6 +252,25 @@ def single_point(
     )
 
 
+def _replace(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: to a file beside it, then renamed over it."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+class _AtomicBFGS(BFGS):
+    """BFGS whose restart file (Hessian, last positions and forces) is replaced atomically; ASE's own
+    ``dump`` truncates it first, and a SIGKILL between truncating and writing left an empty file that
+    the next run could not read."""
+
+    def dump(self, data) -> None:
+        from ase.io.jsonio import encode
+
+        if self.comm.rank == 0 and self.restart is not None:
+            _replace(Path(self.restart), encode(data))
+
+
 def relax(
     ordering: OrderingInput,
     settings: GPAWSettings,
@@ -296,12 +317,14 @@ def relax(
     atoms.calc = gpaw_calculator(atoms, settings, txt=workdir / LOG_FILE)
     target = FrechetCellFilter(atoms) if relax_cell else atoms
     with Trajectory(str(trajectory), "a", atoms) as traj:
-        optimizer = BFGS(target, restart=str(workdir / "optimizer.json"), logfile=str(workdir / "relax.log"))
+        optimizer = _AtomicBFGS(
+            target, restart=str(workdir / "optimizer.json"), logfile=str(workdir / "relax.log")
+        )
 
         def checkpoint() -> None:
             traj.write()
             if world.rank == 0:
-                state.write_text(json.dumps({"steps": done + optimizer.nsteps}))
+                _replace(state, json.dumps({"steps": done + optimizer.nsteps}))
 
         optimizer.attach(checkpoint, interval=1)
         converged = bool(optimizer.run(fmax=fmax, steps=max(steps - done, 0)))

@@ -7,10 +7,15 @@ but the FM / AFM-B2 gap of bcc Fe (about 0.45 eV per atom) is far larger than th
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from ase.io import read
 from jobflow import run_locally
 from maggma.stores import MemoryStore
 from typer.testing import CliRunner
@@ -97,21 +102,66 @@ def test_rerun_reads_the_checkpoint(fe_docs):
     assert again.energy_eV == pytest.approx(fe_docs["FM"].energy_eV, abs=1e-8)
 
 
-def test_killed_relaxation_resumes_from_its_trajectory(tmp_path):
-    """A relaxation stopped after one step continues: the step count carries over, forces fall."""
+#: Child process: the relaxation of ``_displaced_fe`` at LOW settings in the work directory argv[1].
+RELAX = """
+import sys
+from jobflow import run_locally
+from magscreen.validation.gpaw.makers import GPAWRelaxMaker
+from magscreen.validation.gpaw.settings import GPAWSettings
+from magscreen.validation.gpaw.textbook import bcc_fe
+
+structure = bcc_fe("FM")
+structure.translate_sites([1], [0.02, 0.0, 0.0])
+settings = GPAWSettings(ecut_eV=300.0, kpoint_density=2.0, smearing_eV=0.1)
+maker = GPAWRelaxMaker(settings=settings, workdir=sys.argv[1], steps=2, fmax=0.01)
+run_locally(maker.make(structure, candidate_id="Fe-bcc", ordering_label="FM", ordering_fingerprint="fp-FM",
+                       model_version="test-model"), log=False, ensure_success=True)
+"""
+
+
+def test_sigkilled_relaxation_resumes_and_matches_uninterrupted(tmp_path):
+    """SIGKILL a relaxation in the SCF of its second ionic step, rerun it: it continues from the
+    trajectory and the optimizer's saved state and ends where an uninterrupted relaxation ends."""
     structure = bcc_fe("FM")
     structure.translate_sites([1], [0.02, 0.0, 0.0])
-    first = GPAWRelaxMaker(settings=LOW, workdir=str(tmp_path), steps=1, fmax=0.01)
-    stopped = _run(first, structure, "FM")
-    assert not stopped.converged
-    resumed = _run(GPAWRelaxMaker(settings=LOW, workdir=str(tmp_path), steps=4, fmax=0.01),
-                   structure, "FM")
-    assert resumed.settings.extra["relax_steps"] > stopped.settings.extra["relax_steps"]
-    assert resumed.energy_eV < stopped.energy_eV  # relaxation lowers the energy
-    # the body-centre atom moves back towards (1/2, 1/2, 1/2)
-    stopped_x = stopped.structure["sites"][1]["abc"][0]
-    resumed_x = resumed.structure["sites"][1]["abc"][0]
-    assert abs(resumed_x - 0.5) < abs(stopped_x - 0.5)
+    settings = dict(settings=LOW, steps=2, fmax=0.01)
+    straight = _run(GPAWRelaxMaker(workdir=str(tmp_path / "straight"), **settings), structure, "FM")
+    assert not straight.converged and straight.settings.extra["relax_steps"] == 2
+
+    workdir = tmp_path / "killed"
+    log = tmp_path / "child.log"
+    with log.open("w") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-c", RELAX, str(workdir)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+        )
+        deadline = time.monotonic() + 600
+        state = None
+        while child.poll() is None and time.monotonic() < deadline:
+            states = list(workdir.glob("*/relax_state.json"))
+            if states and json.loads(states[0].read_text() or '{"steps": 0}')["steps"] >= 1:
+                state = states[0]
+                break
+            time.sleep(0.1)
+        alive = child.poll() is None
+        child.kill()  # SIGKILL, during the SCF after the first ionic step
+        child.wait()
+    assert alive and state is not None, f"relaxation not caught mid-run: {log.read_text()[-2000:]}"
+    assert json.loads(state.read_text())["steps"] == 1
+    assert len(read(str(state.parent / "relax.traj"), index=":")) == 2  # initial and first step
+
+    resumed = _run(GPAWRelaxMaker(workdir=str(workdir), **settings), structure, "FM")
+    assert resumed.settings.extra["relax_steps"] == 2  # one before the kill, one after
+    assert resumed.energy_eV == pytest.approx(straight.energy_eV, abs=1e-3)
+    np.testing.assert_allclose(
+        [site["xyz"] for site in resumed.structure["sites"]],
+        [site["xyz"] for site in straight.structure["sites"]],
+        atol=1e-3,
+    )
+    # the body-centre atom has moved back towards (1/2, 1/2, 1/2)
+    assert abs(resumed.structure["sites"][1]["abc"][0] - 0.5) < 0.02
 
 
 def test_force_theorem_mae_vanishes_between_cubic_axes(tmp_path):
