@@ -252,7 +252,7 @@ def main() -> None:
         for mode in SPIN_MODES
     ]
     load_before = os.getloadavg()[0]
-    started = datetime.now(timezone.utc)
+    started, commit = datetime.now(timezone.utc), _commit()  # the code measured, as the run starts
     results = []
     for calculator, cell, mode, repeats in tqdm(cases, desc="benchmark cases"):
         results.append(_subprocess_case(calculator, cell, repeats, mode))
@@ -260,7 +260,7 @@ def main() -> None:
         f"{started:%Y-%m-%d %H:%M}-{datetime.now(timezone.utc):%H:%M} UTC, "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, load average "
         f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}, 1 thread per case, float32, CPU, median of "
-        f"{args.repeats} steps ({args.spin_repeats} steps in spin mode), magscreen commit {_commit()}"
+        f"{args.repeats} steps ({args.spin_repeats} steps in spin mode), magscreen commit {commit}"
     )
     print(f"\n{header}\n")
     print(table(results))
