@@ -17,6 +17,7 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/bench_potential.py --quick    # small cells only
     OMP_NUM_THREADS=1 python benchmarks/bench_potential.py --quick --json out.json  # + raw results
     OMP_NUM_THREADS=1 python benchmarks/bench_potential.py --cells Fe-432 --no-chgnet  # one cell
+    OMP_NUM_THREADS=1 python benchmarks/bench_potential.py --calculators sevennet-0 magscreen-soc-off
 
 Cells: bcc Fe (a = 2.83 Angstrom, ferromagnetic 2.2 mu_B) with 54 and 432 atoms; NiO rocksalt
 (a = 4.17 Angstrom, AFM-II, Ni 1.7 mu_B) with 32 and 256 atoms. Moments are tilted off z so the
@@ -233,6 +234,7 @@ def main() -> None:
     parser.add_argument("--spin-repeats", type=int, default=20, help="timed spin-only steps per case")
     parser.add_argument("--quick", action="store_true", help="small cells only")
     parser.add_argument("--cells", nargs="+", choices=list(CELLS), help="these cells only")
+    parser.add_argument("--calculators", nargs="+", choices=CALCULATORS, help="these calculators only")
     parser.add_argument("--no-chgnet", action="store_true", help="leave CHGNet out (when not installed)")
     parser.add_argument("--json", help="also write the raw results to this file")
     args = parser.parse_args()
@@ -251,6 +253,8 @@ def main() -> None:
         for calc in CALCULATORS[:2]
         for mode in SPIN_MODES
     ]
+    if args.calculators:
+        cases = [case for case in cases if case[0] in args.calculators]
     load_before = os.getloadavg()[0]
     started, commit = datetime.now(timezone.utc), _commit()  # the code measured, as the run starts
     results = []
