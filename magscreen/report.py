@@ -105,7 +105,8 @@ def ladder_figure(candidate: CandidateDoc) -> plt.Figure:
         ax.plot([0.55, 0.62], [level, label_y], color="0.6", linewidth=0.6)
         moment = f"{step.total_magnetization_muB:.2f} muB/cell"
         flag = "" if step.converged else ", not converged"
-        text = f"{step.display_name or step.label}: {level:.2f} meV ({moment}{flag})"
+        sigma = "" if step.energy_uncertainty_meV is None else f" +- {step.energy_uncertainty_meV:.2f}"
+        text = f"{step.display_name or step.label}: {level:.2f}{sigma} meV ({moment}{flag})"
         ax.text(0.63, label_y, text, va="center", fontsize=7)
     ax.set_xlim(0, 2.6)
     ax.set_ylim(min(levels) - 0.08 * span, max(labels) + 0.12 * span)
@@ -227,6 +228,7 @@ def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
                 "ordering",
                 "supercell (atoms)",
                 "E - E(lowest) (meV/mag. atom)",
+                "one sigma (meV/mag. atom)",
                 "net moment (muB/cell)",
                 "converged",
             ],
@@ -236,6 +238,7 @@ def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
                     step.display_name or step.label,
                     str(step.n_atoms),
                     _fmt(step.relative_energy_meV, 2),
+                    _fmt(step.energy_uncertainty_meV, 2),
                     _fmt(step.total_magnetization_muB, 2),
                     _yes(step.converged),
                 ]
