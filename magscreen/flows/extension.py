@@ -29,6 +29,7 @@ from pathlib import Path
 from jobflow import Flow, Maker, OnMissing, Response, job
 from pymatgen.core import Structure
 
+from magscreen.errors import MagscreenError
 from magscreen.schemas import (
     CandidateDoc,
     DFTValidationDoc,
@@ -126,7 +127,11 @@ class ExtendCandidatesMaker(Maker):
     ) -> Response:
         """Outcomes as screened, with each candidate outside the model's knowledge replaced by its
         ranking with an extended model (when its DFT succeeds)."""
+        from magscreen.screening.calculators import load_calculator
+        from magscreen.training.extend import moved_knowledge
+
         stores.connect()
+        base = load_calculator(self.base_model).model
         by_id = {c.candidate_id: c for c in candidates}
         results: list = []
         jobs: list = []
@@ -145,7 +150,8 @@ class ExtendCandidatesMaker(Maker):
             orderings = [
                 MagneticOrderingDoc(**d) for d in stores.orderings.query({"ordering_id": {"$in": ids}})
             ]
-            chosen = choose_orderings(orderings, self.max_calculations)
+            moved = moved_knowledge(base, {g.element: g.environments for g in doc.confidence.out_of_domain})
+            chosen = [] if moved else choose_orderings(orderings, self.max_calculations)
             inputs, plan = [], []
             for ordering in chosen:
                 done = stores.validations.query_one(
@@ -189,7 +195,14 @@ class ExtendCandidatesMaker(Maker):
                 n_orderings_enumerated=len(orderings),
                 dft_atoms=sum(o.n_atoms for o in chosen),
                 all_orderings_atoms=sum(o.n_atoms for o in orderings),
+                error="; ".join(moved) + " (no readout posterior to hold what it knows there)"
+                if moved
+                else None,
             )
+            if moved:  # no DFT: the fit would be refused
+                stores.extensions.update(record.model_dump(mode="json"))
+                results.append(outcome)
+                continue
             fit = self.fit
             if not fit.moment_lengths:
                 fit = fit.model_copy(update={"moment_lengths": _moment_lengths(orderings)})
@@ -298,15 +311,20 @@ def extend_candidate(
         stores.extensions.update(ExtensionDoc(**record).model_dump(mode="json"))
         return outcome
     base = load_calculator(base_model).model
-    extension = extend_model(
-        base,
-        frames_from_validation_docs(usable),
-        fit,
-        provenance={
-            "candidate_id": candidate.candidate_id,
-            "validation_ids": [d.validation_id for d in usable],
-        },
-    )
+    try:
+        extension = extend_model(
+            base,
+            frames_from_validation_docs(usable),
+            fit,
+            provenance={
+                "candidate_id": candidate.candidate_id,
+                "validation_ids": [d.validation_id for d in usable],
+            },
+        )
+    except MagscreenError as error:  # e.g. the DFT put an element in an environment the base was trained on
+        record["error"] = str(error)
+        stores.extensions.update(ExtensionDoc(**record).model_dump(mode="json"))
+        return outcome
     version = extension.model.model_version
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", candidate.candidate_id)
     checkpoint = extension.model.save(Path(models) / f"{safe}-{version.rsplit('+ext-', 1)[-1]}.pt")

@@ -32,9 +32,10 @@ class ExtensionDoc(BaseModel):
     reason: str | None = Field(None, description="Why the base model could not resolve the candidate.")
     base_model_version: str = Field(description="Model the candidate was first ranked with.")
     status: Literal["extended", "failed"] = Field(
-        description="'extended': a model was fitted and re-ranked the candidate; 'failed': fewer than two "
-        "DFT orderings finished, the candidate stays unresolved."
+        description="'extended': a model was fitted and re-ranked the candidate; 'failed': no model was "
+        "made (fewer than two usable DFT orderings, or see 'error'), the candidate stays unresolved."
     )
+    error: str | None = Field(None, description="Why no extended model was made, when none was.")
     orderings: list[ExtensionOrdering] = Field(description="Orderings chosen for DFT, cheapest first.")
     n_orderings_enumerated: int = Field(description="Orderings the campaign ranks for this candidate.")
     dft_atoms: int = Field(description="Atoms summed over the DFT cells computed (a cost proxy).")

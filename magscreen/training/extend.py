@@ -46,7 +46,9 @@ from magscreen.training.readout import get_readout, readout_system, set_readout
 __all__ = [
     "Extension",
     "extend_model",
+    "frame_environments",
     "frame_sha256",
+    "moved_knowledge",
     "prepare_frames",
     "read_extension_frames",
     "with_element_heads",
@@ -196,16 +198,52 @@ def with_element_heads(model: MagneticPotential, elements: Iterable[str]) -> Mag
     return grown
 
 
+def moved_knowledge(base: MagneticPotential, environments: dict[str, list[list[str]]]) -> list[str]:
+    """Why extending ``base`` to these element environments would move what it knows; [] if it would not.
+
+    An element head trained in some environments (``base.magnetic_environments``) maps the backbone
+    features of a new environment to whatever its weights give there, often eV-scale ordering
+    energies (MnO's Mn head on MnSe: 1-2 eV/atom). Fitting such a head to a few frames of the new
+    environment needs large weight changes along directions its old data also sees: without a
+    readout posterior to hold those directions, the old predictions would be lost (MnO's ladder
+    went from tens of meV to tens of eV per Mn in that test). Heads without training data (a new
+    element, or a head no frame ever used) are free.
+    """
+    if base.readout_posterior is not None:
+        return []
+    reasons = []
+    for element, found in environments.items():
+        known = base.magnetic_environments.get(element)
+        if element in base.magnetic_domain and known is None:
+            known = [["any"]]
+        new = [env for env in found if known and env not in known]
+        if new:
+            where = " or ".join("{" + ", ".join(env) + "}" for env in new)
+            trained = " or ".join("{" + ", ".join(env) + "}" for env in known)
+            reasons.append(
+                f"{element} among {where}: the base model's {element} head was trained among {trained}"
+            )
+    return reasons
+
+
+def frame_environments(
+    model: MagneticPotential, frames: Sequence[Frame], graphs: list
+) -> dict[str, list[list[str]]]:
+    """Element -> environments (elements within the cutoff) of the frames' moment-carrying atoms."""
+    probe = copy.copy(model)  # record_magnetic_domain sets two attributes; keep the model's own
+    probe.record_magnetic_domain(graphs, [f.moments for f in frames])
+    return probe.magnetic_environments
+
+
 def _grow_domain(model: MagneticPotential, frames: Sequence[Frame], graphs: list) -> None:
     """Add the frames' moment-carrying elements in their environments to the model's magnetic domain."""
     domain, environments = set(model.magnetic_domain), copy.deepcopy(model.magnetic_environments)
-    model.record_magnetic_domain(graphs, [f.moments for f in frames])
-    for element, found in model.magnetic_environments.items():
+    for element, found in frame_environments(model, frames, graphs).items():
         if element in domain and element not in environments:
             continue  # known everywhere already
         known = environments.setdefault(element, [])
         known += [env for env in found if env not in known]
-    model.magnetic_domain = tuple(sorted(domain | set(model.magnetic_domain)))
+    model.magnetic_domain = tuple(sorted(domain | set(environments)))
     model.magnetic_environments = {element: sorted(envs) for element, envs in environments.items()}
 
 
@@ -311,6 +349,16 @@ def extend_model(
     new_heads = tuple(e for e in model.hyper.element_heads if e not in base.hyper.element_heads)
     dtype = model.dtype
     graphs = [f.graph(model.cutoff, dtype) for f in frames]
+    moved = moved_knowledge(base, frame_environments(model, frames, graphs))
+    if moved:
+        raise InputError(
+            "; ".join(moved) + " (extending it would move what the model knows there, and the model "
+            "carries no readout posterior to hold it)",
+            source=frames[0].source.rpartition("#")[0] or None,
+            field="frames",
+            expected="a base model with a readout posterior, or compounds whose magnetic elements the "
+            "base model has no trained head for",
+        )
     _grow_domain(model, frames, graphs)
     caches = [model.backbone_cache(g) for g in graphs]
     n_atoms = float(np.mean([f.n_atoms for f in frames]))

@@ -178,3 +178,25 @@ def test_a_heisenberg_calculator_cannot_be_extended(tmp_path, base_model):
     )
     with pytest.raises(InputError, match="extend.engine"):
         CampaignMaker.from_config(config, extension_dft_maker=HeisenbergDFTMaker())
+
+
+def test_a_trained_element_in_a_new_environment_is_not_sent_to_dft(tmp_path, base_model):
+    """Mn trained among {Mn, O} and no readout posterior: MnSe is recorded as not extensible, no DFT runs."""
+    model = MagneticPotential(
+        seed=5,
+        species=("O", "Mn", "Fe", "Se"),
+        cutoff=5.0,
+        magnetic=MagneticHyperparameters(element_heads=("Fe",)),
+    )
+    model.magnetic_domain = ("Fe", "Mn")
+    model.magnetic_environments = {"Fe": [["Fe"]], "Mn": [["Mn", "O"]]}
+    trained = model.save(tmp_path / "trained.pt")
+    config = _config(tmp_path / "campaign", trained)
+    write(tmp_path / "campaign" / "MnO.cif", bulk("MnSe", "rocksalt", a=5.46))  # same file name, MnSe inside
+    CALLS.clear()
+    stores = _run(config, HeisenbergDFTMaker())
+    assert CALLS == []
+    extension = ExtensionDoc(**stores.extensions.query_one({}))
+    assert extension.status == "failed" and extension.orderings == []
+    assert "Mn among {Mn, Se}: the base model's Mn head was trained among {Mn, O}" in extension.error
+    assert not CandidateDoc(**stores.candidates.query_one({})).resolved

@@ -321,3 +321,35 @@ def test_cli_takes_the_validation_documents_of_a_store(base, toy_dft, tmp_path):
         app, ["extend", str(base_path), "--store", str(tmp_path / "nowhere"), "-o", str(out)]
     )
     assert missing.exit_code == 1 and "no store here" in missing.output
+
+
+def test_a_trained_head_in_a_new_environment_is_refused_without_a_posterior(base):
+    """Fe was trained among {Fe}; rocksalt FeO frames put it among {Fe, O}: without a posterior the
+    fit would move what the model knows of bcc Fe, so it is refused; with one it is allowed."""
+    atoms = bulk("FeO", "rocksalt", a=4.3)
+    frames = []
+    for k, signs in enumerate(([1.0], [-1.0])):
+        cell = atoms.repeat((2, 1, 1))
+        moments = np.zeros((len(cell), 3))
+        moments[cell.numbers == 26, 2] = [3.5, 3.5 * signs[0]]
+        frames.append(
+            Frame(
+                numbers=cell.numbers.copy(),
+                positions=cell.positions.copy(),
+                cell=cell.cell[:].copy(),
+                pbc=cell.pbc.copy(),
+                moments=moments,
+                energy=-10.0 - 0.01 * k,
+                source=f"FeO.extxyz#{k}",
+                energy_group="FeO",
+            )
+        )
+    with pytest.raises(
+        InputError, match=r"Fe among \{Fe, O\}: the base model's Fe head was trained among \{Fe\}"
+    ):
+        extend_model(base, frames)
+    held = copy.deepcopy(base)
+    held.readout_posterior = ReadoutPosterior(
+        deviations=np.ones((4, len(get_readout(base)))), noise_scale=1.0
+    )
+    assert extend_model(held, frames).prior == "posterior"
