@@ -356,7 +356,8 @@ def frames_from_validation_docs(docs: Iterable) -> list[Frame]:
     """Frames from DFT validation documents (energy labels; moments from ``magnetic_moments``).
 
     Each frame's energy group is ``<candidate_id>:<engine>:<hash of the settings>``: energies compare
-    only within one candidate computed with one engine and one set of settings.
+    only within one candidate computed with one engine and one set of settings (the k-point grid
+    aside, which follows the cell at one k-point density).
 
     Parameters
     ----------
@@ -380,7 +381,8 @@ def frames_from_validation_docs(docs: Iterable) -> list[Frame]:
             continue
         structure = Structure.from_dict(doc.structure)
         where = f"store:{doc.validation_id}"
-        settings = hashlib.sha256(doc.settings.model_dump_json().encode()).hexdigest()[:8]
+        # the k-point grid follows the cell; the density, cutoff, functional, U... must agree
+        settings = hashlib.sha256(doc.settings.model_dump_json(exclude={"kpoints"}).encode()).hexdigest()[:8]
         moments = moment_vectors(
             np.asarray(doc.magnetic_moments), len(structure), source=where, field="magnetic_moments"
         )

@@ -287,7 +287,7 @@ def test_cli_takes_the_validation_documents_of_a_store(base, toy_dft, tmp_path):
     from magscreen.store import build_stores
 
     stores = build_stores(StoreConfig(kind="embedded", path=tmp_path / "db"))
-    for frame in toy_dft[:3]:
+    for k, frame in enumerate(toy_dft[:3]):
         structure = Structure(frame.cell, frame.numbers, frame.positions, coords_are_cartesian=True)
         doc = DFTValidationDoc(
             validation_id=f"toy-MnO:{frame.source}:gpaw:static",
@@ -298,7 +298,9 @@ def test_cli_takes_the_validation_documents_of_a_store(base, toy_dft, tmp_path):
             engine="gpaw",
             engine_version="heisenberg stand-in",
             calculation="static",
-            settings=DFTSettings(functional="Heisenberg J1-J2"),
+            settings=DFTSettings(
+                functional="Heisenberg J1-J2", kpoints=[8 - 2 * k] * 3
+            ),  # grids follow cells
             n_atoms=frame.n_atoms,
             n_magnetic_atoms=int((frame.numbers == 25).sum()),
             energy_eV=frame.energy,
