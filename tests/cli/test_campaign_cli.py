@@ -219,6 +219,26 @@ def test_unresolved_candidates_have_no_label_and_an_accurate_reason(outside):
     assert "2 candidates without a resolved ground state" in flat
 
 
+def test_unconverged_relaxations_unresolve_the_ground_state_and_show_in_the_report(tmp_path, ni_oxide_model):
+    # NiO is inside this model's knowledge; one lattice step at fmax 1e-9 converges nothing
+    config = write_config(tmp_path, str(ni_oxide_model), ["NiO"], relax={"steps": 1, "fmax": 1e-9})
+    result = runner.invoke(app, ["run", str(config), "--report-dir", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    [nio] = json.loads(
+        runner.invoke(app, ["query", "{}", "-c", str(config), "--format", "json", "--fields", "all"]).stdout
+    )
+    assert (
+        nio["confidence"]["in_magnetic_domain"] and not nio["resolved"] and nio["ground_state_label"] is None
+    )
+    assert nio["unresolved_reason"].startswith("relaxation not converged: ")
+    for name in ("FM (2 atoms)", "AFM-I (4 atoms)", "AFM-II (4 atoms)"):
+        assert name in nio["unresolved_reason"]
+    report = (tmp_path / "report" / "report.md").read_text()
+    cells = [line.split(" | ") for line in report.splitlines() if line.startswith("| mp-19009 | ")]
+    rows = [" | ".join(c) for c in cells if c[1].endswith("atoms)")]  # the orderings table
+    assert len(rows) == 3 and all(row.rstrip(" |").endswith("| no") for row in rows)
+
+
 def test_label_queries_return_unresolved_candidates_only_when_asked(outside):
     config, _ = outside
     lowest = runner.invoke(app, ["query", '{"formula": "MnO"}', "-c", str(config), "--format", "json"])
