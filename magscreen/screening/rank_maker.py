@@ -89,9 +89,15 @@ class RankCandidateMaker(Maker):
         ids = [o.ordering_id for o in outcomes]
         docs = [MagneticOrderingDoc(**d) for d in orderings_store.query({"ordering_id": {"$in": ids}})]
         ladder = energy_ladder(docs)
+        without_sigma: list[str] = []
         if self.calculator is not None:
             sigmas = ladder_uncertainties(load_calculator(self.calculator), ladder)
             if sigmas is not None:
+                without_sigma = [
+                    d.display_name or d.label
+                    for d, sigma in zip(ladder, sigmas, strict=True)
+                    if sigma is None and not d.relaxed_collinear
+                ]
                 ladder = [
                     d.model_copy(update={"energy_uncertainty_meV": s})
                     for d, s in zip(ladder, sigmas, strict=True)
@@ -101,7 +107,11 @@ class RankCandidateMaker(Maker):
         sigma = gap_uncertainty_meV(ladder)
         out_of_domain = outcomes[0].domain_gaps
         resolved, reason = resolution(
-            ladder, out_of_domain=out_of_domain, min_gap_meV=self.settings.min_gap_meV, gap_sigma_meV=sigma
+            ladder,
+            out_of_domain=out_of_domain,
+            min_gap_meV=self.settings.min_gap_meV,
+            gap_sigma_meV=sigma,
+            without_sigma=without_sigma,
         )
         ground = ladder[0] if resolved else None
         doc = CandidateDoc(

@@ -120,13 +120,16 @@ def resolution(
     out_of_domain: Sequence[DomainGap],
     min_gap_meV: float,
     gap_sigma_meV: float | None,
+    without_sigma: Sequence[str] = (),
 ) -> tuple[bool, str | None]:
     """Whether the model resolves the ground state of a candidate, and if not, why.
 
     Resolved means: every magnetic atom inside the model's knowledge, every distinct ordering's
     relaxation converged (an unconverged ordering's energy is only an upper bound), a gap above
     :data:`TIE_TOLERANCE_meV` and ``min_gap_meV`` and, when the model gives an uncertainty, above twice
-    the gap's one sigma ``gap_sigma_meV`` (all meV per magnetic atom).
+    the gap's one sigma ``gap_sigma_meV`` (all meV per magnetic atom). ``without_sigma`` names the
+    orderings for which a model that states uncertainties states none (moments on atoms it never
+    learned): their energies cannot be backed either.
 
     Returns
     -------
@@ -135,6 +138,10 @@ def resolution(
     """
     reasons = [gap.describe() for gap in out_of_domain]
     distinct = [d for d in ladder if not d.relaxed_collinear]
+    if without_sigma and not out_of_domain:  # out-of-domain atoms already say why
+        reasons.append(
+            f"the model states no uncertainty for {', '.join(without_sigma)} (moments it never learned)"
+        )
     unconverged = [d.display_name or d.label for d in distinct if not d.converged]
     if unconverged:
         reasons.append(f"relaxation not converged: {', '.join(unconverged)}")

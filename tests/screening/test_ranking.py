@@ -84,6 +84,17 @@ def test_resolved_needs_a_gap_above_twice_its_uncertainty():
     assert gap_uncertainty_meV(relative) == pytest.approx(4.0)
 
 
+def test_orderings_without_a_stated_uncertainty_cannot_be_backed():
+    ladder = energy_ladder([ordering("AFM-II", "a", -5.1, sigma=0.0), ordering("FM", "b", -5.0)])
+    resolved, reason = resolution(
+        ladder, out_of_domain=[], min_gap_meV=1.0, gap_sigma_meV=None, without_sigma=["FM (4 atoms)"]
+    )
+    assert (
+        not resolved
+        and reason == "the model states no uncertainty for FM (4 atoms) (moments it never learned)"
+    )
+
+
 def test_unconverged_orderings_are_named_and_unresolve_the_ground_state():
     ladder = energy_ladder([ordering("AFM-II", "a", -5.1), ordering("FM", "b", -5.0, converged=False)])
     resolved, reason = resolution(ladder, out_of_domain=[], min_gap_meV=1.0, gap_sigma_meV=None)
