@@ -183,6 +183,21 @@ def _print_plan(plan: Any) -> None:
         out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
+def _count_orderings(maker: Any, candidates: list, at_least: int) -> int:
+    """Orderings of the whole campaign (enumerated again, as the jobs do: the jobs enumerate a
+    candidate only when they reach it); ``at_least`` if a second Ctrl-C cuts the count short."""
+    total = 0
+    try:
+        for candidate in candidates:
+            try:
+                total += len(maker.screen_maker.enumerate(candidate)[0])
+            except MagscreenError:
+                continue  # reported as not screened by the jobs
+    except KeyboardInterrupt:
+        return at_least
+    return max(total, at_least)
+
+
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="Campaign config (YAML).")],
@@ -256,7 +271,8 @@ def run(
     except MagscreenError as error:
         raise _fail(error) from None
     except KeyboardInterrupt:
-        done, total = (bars.done, bars.total) if bars else (0, 0)
+        done = bars.done if bars else 0
+        total = _count_orderings(maker, candidates, at_least=bars.total if bars else 0)
         console.print(
             f"interrupted after {done} of {total} orderings; run the same command to resume",
             highlight=False,
