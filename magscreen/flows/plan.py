@@ -151,6 +151,15 @@ def plan_campaign(config: CampaignConfig, candidates: list[Candidate], source: P
             plan.n_in_store = stores.orderings.count({"ordering_id": {"$in": ids}})
     validate = config.validate_
     n_jobs = 0 if validate.engine == "none" else validate.top_n * validate.orderings_per_candidate
+    notes = _vasp_notes() if "vasp" in (validate.engine, config.extend.engine) else []
+    if config.extend.engine != "none":
+        outside = [p.candidate_id for p in plans if p.out_of_domain]
+        notes.append(
+            f"domain extension: up to {config.extend.max_calculations * len(outside)} {config.extend.engine} "
+            f"jobs ({config.extend.max_calculations} smallest orderings of each candidate outside the "
+            f"model's knowledge: {', '.join(outside) or 'none'}), then an extended model "
+            f"(checkpoints in {config.extend.models}) ranks those candidates again"
+        )
     return CampaignPlan(
         calculator=config.relax.calculator,
         model_version=version,
@@ -158,5 +167,5 @@ def plan_campaign(config: CampaignConfig, candidates: list[Candidate], source: P
         candidates=plans,
         validation_engine=validate.engine,
         n_validation_jobs=n_jobs,
-        notes=_vasp_notes() if validate.engine == "vasp" else [],
+        notes=notes,
     )
