@@ -39,7 +39,8 @@ from ase.data import chemical_symbols
 from pymatgen.core import Composition
 from scipy.stats import norm, spearmanr
 
-from magscreen.training.baselines import HeisenbergLandauModel
+from magscreen.errors import InputError
+from magscreen.training.baselines import HeisenbergLandauModel, frame_shells
 from magscreen.training.config import load_train_config
 from magscreen.training.data import Frame
 from magscreen.training.readout import NormalEquations, readout_system
@@ -73,10 +74,15 @@ def frame_info(frames: list[Frame]) -> list[dict]:
 
 
 def ladders(frames: list[Frame], info: list[dict]) -> dict[str, list[int]]:
-    """Energy group -> indices of its ordering frames (groups of 2 or more distinct orderings)."""
+    """Energy group -> indices of its ordering frames, at the compound's lattice or strained (groups
+    of 2 or more distinct orderings; rattled frames are not ladders)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for k, (frame, meta) in enumerate(zip(frames, info, strict=True)):
-        if frame.energy_group is not None and frame.energy is not None and meta["kind"] == "ordering":
+        if (
+            frame.energy_group is not None
+            and frame.energy is not None
+            and meta["kind"] in ("ordering", "strain")
+        ):
             groups[frame.energy_group].append(k)
     return {g: ks for g, ks in sorted(groups.items()) if len({info[k].get("ordering", k) for k in ks}) > 1}
 
@@ -93,17 +99,34 @@ def magnetic_count(frames: list[Frame], indices: list[int]) -> list[int]:
 
 
 def heisenberg_loo(frames: list[Frame], indices: list[int], n_mag: list[int]) -> np.ndarray | None:
-    """Leave-one-ordering-out Heisenberg predictions (eV per magnetic atom), or None (< 3 orderings)."""
+    """Leave-one-ordering-out Heisenberg predictions (eV per magnetic atom), or None (< 3 orderings).
+
+    ``E / n_mag = E0 + sum_s J_s X_s / n_mag`` with ``X_s`` the shell sums of m_i . m_j of
+    :meth:`HeisenbergLandauModel.design` (the project's Heisenberg convention), as many shells as
+    the remaining orderings allow beside E0 (at most 2), fitted by least squares on the others.
+    """
     if len(indices) < 3:
         return None
+    n_shells = min(2, len(indices) - 2)
+    try:
+        shells = frame_shells(frames[indices[0]], n_shells)
+    except InputError:  # one shell within reach
+        n_shells, shells = 1, frame_shells(frames[indices[0]], 1)
+    elements = sorted({chemical_symbols[z] for k in indices for z in frames[k].numbers})
+    hamiltonian = HeisenbergLandauModel(shells=shells, elements=elements)
+    rows = (
+        np.array(
+            [hamiltonian.design(frames[k])[0][len(elements) : len(elements) + n_shells] for k in indices]
+        )
+        / np.array(n_mag)[:, None]
+    )
+    design = np.hstack([np.ones((len(indices), 1)), rows])
+    energies = np.array([frames[k].energy for k in indices]) / np.array(n_mag)
     out = np.zeros(len(indices))
     for held in range(len(indices)):
-        train = [frames[k] for j, k in enumerate(indices) if j != held]
-        try:
-            model = HeisenbergLandauModel.fit(train, n_shells=2, magnetic_force_weight=0.0)
-        except Exception:  # fewer than two shells between magnetic atoms within reach
-            model = HeisenbergLandauModel.fit(train, n_shells=1, magnetic_force_weight=0.0)
-        out[held] = model.predict(frames[indices[held]])[0] / n_mag[held]
+        train = np.arange(len(indices)) != held
+        solution, *_ = np.linalg.lstsq(design[train], energies[train], rcond=None)
+        out[held] = design[held] @ solution
     return out
 
 
@@ -153,7 +176,8 @@ def main() -> None:
             chemical_symbols[z] for z, m in zip(frame.numbers, frame.moments, strict=True) if np.any(m)
         }
     rows, ladder_records = [], []
-    for compound in sorted({g.split("@")[0] for g in groups}):
+    group_compound = {g: str(info[ks[0]]["compound"]) for g, ks in groups.items()}
+    for compound in sorted(set(group_compound.values())):
         left_out = np.isin(system.frame_of_row, np.flatnonzero(compounds == compound))
         if left_out.sum() > len(left_out) / 2:  # summing the rest is cheaper and exact
             equations = NormalEquations.of(system, ~left_out, columns=total.columns)
@@ -162,7 +186,7 @@ def main() -> None:
         weights, posterior = equations.solve(system.damping, posterior_samples=args.samples, seed=config.seed)
         known = all(any(e in carried[c] for c in carried if c != compound) for e in carried[compound])
         for group, indices in groups.items():
-            if group.split("@")[0] != compound:
+            if group_compound[group] != compound:
                 continue
             n_mag = magnetic_count(frames, indices)
             features = system.energy_features[indices] / np.array(n_mag)[:, None]
