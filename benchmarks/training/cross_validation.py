@@ -246,6 +246,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
     plot(report, args.out)
+    Path(f"{args.out}.md").write_text(markdown(report))
     print(json.dumps(report["summary"], indent=1))
 
 
@@ -294,6 +295,60 @@ def summarise(rows: list[dict], ladders: list[dict]) -> dict:
         else None,
     }
     return {"summary": summary, "calibration_curve": curve, "differences": rows, "ladders": ladders}
+
+
+def markdown(report: dict) -> str:
+    """The summary table and every ladder (meV per magnetic atom above the DFT ground state)."""
+    summary = report["summary"]
+    names = {
+        "model": "model (compound left out)",
+        "sevennet": "SevenNet-0, moment-blind",
+        "heisenberg": "Heisenberg per compound (leave one ordering out)",
+    }
+    lines = [
+        f"{report['n_frames']} training frames, {report['n_compounds']} compounds "
+        f"({', '.join(report['compounds'])}); `{report['command']}` ({report['seconds']} s).",
+        "",
+        "| method | ladders | ground-state hit rate | mean Spearman | gap MAE (meV/magnetic atom) |",
+        "|---|---|---|---|---|",
+    ]
+    for method, name in names.items():
+        row = summary[method]
+
+        def fmt(value, digits=2):
+            return "-" if value is None else f"{value:.{digits}f}"
+
+        lines.append(
+            f"| {name} | {row['ladders']} | {fmt(row['ground_state_hit_rate'])} | "
+            f"{fmt(row['mean_spearman'])} ({row['spearman_ladders']}) | {fmt(row['gap_mae_meV'], 1)} |"
+        )
+    u = summary["uncertainty"]
+    lines += [
+        "",
+        f"Uncertainty: {u['differences_known_elements']} left-out differences whose magnetic elements other "
+        f"compounds teach (calibration factor {u['calibration_factor']}, raw one-sigma coverage "
+        f"{u['coverage_one_sigma_raw']}); {u['differences_unknown_elements']} whose elements no other "
+        f"compound has (median one-sigma {u['median_sigma_meV_unknown_elements']} meV per magnetic atom).",
+        "",
+        "| ladder | ordering | DFT | model | 1 sigma | SevenNet-0 | Heisenberg |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for ladder in report["ladders"]:
+        ground = min(ladder["dft"])
+        low = {m: None if ladder[m] is None else min(ladder[m]) for m in ("model", "sevennet", "heisenberg")}
+        relative = {
+            m: ["-"] * len(ladder["dft"])
+            if ladder[m] is None
+            else [f"{1e3 * (value - low[m]):.1f}" for value in ladder[m]]
+            for m in low
+        }
+        for k, label in enumerate(ladder["labels"]):
+            lines.append(
+                f"| {ladder['group']} | {label} | {1e3 * (ladder['dft'][k] - ground):.1f} | "
+                f"{relative['model'][k]} | {ladder['sigma_meV'][k]:.3g} | {relative['sevennet'][k]} | "
+                f"{relative['heisenberg'][k]} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def plot(report: dict, out: Path) -> None:
