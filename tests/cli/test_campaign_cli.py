@@ -175,6 +175,8 @@ def test_sigint_says_how_far_it_got_and_how_to_resume(tmp_path, ni_oxide_model):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as in a terminal, even where this test runs with SIGINT ignored (a background job)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     orderings = SQLiteStore(str(tmp_path / "db" / DATABASE_FILE), "orderings", key="ordering_id")
     deadline = time.monotonic() + 240
