@@ -43,7 +43,11 @@ def extend(
     ] = 1.0,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
 ) -> None:
-    """Extend a trained model with DFT frames of compounds it does not know; keeps what it knows."""
+    """Extend a trained model with DFT frames of compounds it does not know; what it knows stays.
+
+    A magnetic element without trained head is learnt from the frames; a head trained elsewhere
+    moves only within the model's readout posterior (refused when the model has none).
+    """
     try:
         _extend(model, frames or [], output, store, energy_sigma, progress)
     except MagscreenError as error:
