@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from magscreen.settings import StageSettings
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -23,10 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["OrderingSet", "OrderingSettings", "enumerate_orderings"]
 
 
-class OrderingSettings(BaseModel):
+class OrderingSettings(StageSettings):
     """Which magnetic orderings are enumerated per structure."""
-
-    model_config = ConfigDict(extra="forbid")
 
     max_magnetic_atoms: int = Field(8, ge=1, description="Largest number of magnetic atoms in a supercell.")
     max_orderings: int = Field(

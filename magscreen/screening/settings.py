@@ -7,15 +7,15 @@ Names follow ASE's optimizers: ``fmax`` and ``steps`` for the lattice, ``torque_
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from magscreen.settings import StageSettings
 
 __all__ = ["RankSettings", "RelaxSettings"]
 
 
-class RelaxSettings(BaseModel):
+class RelaxSettings(StageSettings):
     """ML relaxation of each ordering: the lattice at fixed moments, then the moments."""
-
-    model_config = ConfigDict(extra="forbid")
 
     calculator: str = Field(
         "monoxides",
@@ -36,10 +36,8 @@ class RelaxSettings(BaseModel):
     spin_steps: int = Field(100, ge=0, description="Most spin relaxation steps.")
 
 
-class RankSettings(BaseModel):
+class RankSettings(StageSettings):
     """Ranking of orderings within a candidate and of candidates within the campaign."""
-
-    model_config = ConfigDict(extra="forbid")
 
     top_n: int = Field(5, ge=0, description="Best candidates that 'magscreen run' lists at the end.")
     min_gap_meV: float = Field(

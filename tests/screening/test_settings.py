@@ -34,3 +34,19 @@ def test_orderings_command_defaults_are_the_campaign_defaults():
     assert defaults["max_magnetic_atoms"] == campaign.max_magnetic_atoms
     assert defaults["max_orderings"] == campaign.max_orderings
     assert defaults["noncollinear"] == campaign.noncollinear
+
+
+def test_makers_with_settings_survive_the_fireworks_launchpad_serialisation():
+    """FireWorks turns objects without ``as_dict`` into strings; the settings must come back whole."""
+    from fireworks.utilities.fw_serializers import recursive_dict
+    from monty.json import MontyDecoder
+
+    from magscreen.screening.screen_maker import ScreenCandidateMaker
+
+    config = CampaignConfig(orderings={"max_orderings": 3, "moments": {"Ni": 1.27}}, relax={"steps": 7})
+    maker = CampaignMaker.from_config(config).screen_maker
+    decoded = MontyDecoder().process_decoded(recursive_dict(maker.as_dict()))
+    assert isinstance(decoded, ScreenCandidateMaker)
+    assert decoded.orderings == config.orderings
+    assert decoded.relax_maker.settings == config.relax
+    assert decoded.rank_maker.settings == config.rank

@@ -24,7 +24,7 @@ from magscreen.schemas import DFTValidationDoc
 from magscreen.store import build_stores
 from magscreen.validation.vasp import VaspValidationMaker
 
-VASP_DATA = Path(__file__).resolve().parents[1] / "validation" / "test_data"
+VASP_DATA = Path(__file__).resolve().parents[1] / "validation" / "vasp" / "test_data"
 
 
 def _nio_afm2() -> Structure:

@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python tests/validation/test_data/generate.py
+    python tests/validation/vasp/test_data/generate.py
 
 Layout (atomate2's mocked-VASP convention): ``<run>/inputs`` holds the INCAR, KPOINTS, POSCAR
 and POTCAR.spec that the maker must write (checked by ``atomate2.utils.testing.vasp``), and
