@@ -457,29 +457,27 @@ def solve_system(
     rows = np.ones(len(system.target), dtype=bool) if keep is None else np.isin(system.frame_of_row, keep)
     n_readout = system.n_readout
     matrix, target = system.design[rows], system.target[rows]
-    used = np.concatenate([np.ones(n_readout, dtype=bool), np.any(matrix[:, n_readout:] != 0, axis=0)])
+    # readout weights no row touches are decoupled (damping only): exactly 0, left out of the SVD
+    used = np.any(matrix != 0, axis=0)
+    touched = np.flatnonzero(used[:n_readout])
     matrix = matrix[:, used]
     norms = np.linalg.norm(matrix, axis=0)
-    norms[norms == 0] = 1.0
-    n_columns = matrix.shape[1]
-    damping = np.zeros((n_readout, n_columns))
-    damping[:, :n_readout] = np.diag(np.sqrt(system.damping))
+    damping = np.zeros((len(touched), matrix.shape[1]))
+    damping[:, : len(touched)] = np.diag(np.sqrt(system.damping[touched]))
     scaled = matrix / norms
-    solution = (
-        np.linalg.lstsq(
-            np.vstack([scaled, damping]), np.concatenate([target, np.zeros(n_readout)]), rcond=None
-        )[0]
-        / norms
-    )
+    stacked_target = np.concatenate([target, np.zeros(len(touched))])
+    solution = np.linalg.lstsq(np.vstack([scaled, damping]), stacked_target, rcond=None)[0] / norms
+    weights = np.zeros(n_readout)
+    weights[touched] = solution[: len(touched)]
     names = system.elements + system.groups
     kept = [name for name, u in zip(names, used[n_readout:], strict=True) if u]
-    offsets = dict(zip(kept, solution[n_readout:], strict=True))
+    offsets = dict(zip(kept, solution[len(touched) :], strict=True))
     posterior = None
     if posterior_samples > 0:
         equations = NormalEquations.of(system, rows)
         _, posterior = equations.solve(system.damping, posterior_samples=posterior_samples, seed=seed)
     return ReadoutSolution(
-        weights=solution[:n_readout],
+        weights=weights,
         reference_shifts={e: float(offsets[e]) for e in system.elements if e in offsets},
         group_offsets={g: float(offsets[g]) for g in system.groups if g in offsets},
         posterior=posterior,
