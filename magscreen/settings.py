@@ -26,7 +26,7 @@ class StageSettings(BaseModel):
         return {
             "@module": type(self).__module__,
             "@class": type(self).__name__,
-            **self.model_dump(mode="json"),
+            **self.model_dump(mode="json", by_alias=True),  # aliases: what the config spells
         }
 
     @classmethod

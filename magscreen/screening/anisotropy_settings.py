@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from magscreen.settings import StageSettings
 
 __all__ = ["AnisotropySettings"]
 
 
-class AnisotropySettings(BaseModel):
+class AnisotropySettings(StageSettings):
     """Spin-orbit anisotropy of the best candidates: easy axis, MAE, K1/K2, Ms, field and hardness."""
 
     top_n: int = Field(
