@@ -6,15 +6,15 @@ importing torch.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from magscreen.settings import StageSettings
 
 __all__ = ["ExtensionSettings"]
 
 
-class ExtensionSettings(BaseModel):
+class ExtensionSettings(StageSettings):
     """How new DFT frames update a trained model's readout (see docs/model.md, domain extension)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     energy_sigma_meV_per_atom: float = Field(
         1.0, gt=0, description="One-sigma noise of a DFT energy within its energy group (meV/atom)."

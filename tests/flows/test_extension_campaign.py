@@ -200,3 +200,24 @@ def test_a_trained_element_in_a_new_environment_is_not_sent_to_dft(tmp_path, bas
     assert extension.status == "failed" and extension.orderings == []
     assert "Mn among {Mn, Se}: the base model's Mn head was trained among {Mn, O}" in extension.error
     assert not CandidateDoc(**stores.candidates.query_one({})).resolved
+
+
+def test_the_extension_step_survives_the_fireworks_round_trip(tmp_path, base_model):
+    """Everything the step carries (GPAW maker, fit settings, screening maker) serialises as a
+    LaunchPad stores it, so the same flow runs on FireWorks and jobflow-remote."""
+    from fireworks import Workflow
+
+    from magscreen.cli import submit
+    from magscreen.flows.extension import ExtendCandidatesMaker
+    from magscreen.validation.gpaw.makers import GPAWValidationMaker
+
+    config = _config(tmp_path, base_model, settings={"ecut_eV": 300})
+    workflow = submit.campaign_workflow(config)
+    restored = Workflow.from_format(workflow.to_format("json"), "json")
+    step = next(fw for fw in restored.fws if fw.name == "extend unresolved candidates")
+    job = step.tasks[0]["job"]
+    maker = job.maker if hasattr(job, "maker") else job.function.__self__
+    assert isinstance(maker, ExtendCandidatesMaker)
+    assert isinstance(maker.dft_maker, GPAWValidationMaker)
+    assert maker.dft_maker.static_maker.settings.ecut_eV == 300
+    assert maker.fit.energy_sigma_meV_per_atom == 1.0
