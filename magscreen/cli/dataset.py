@@ -58,10 +58,11 @@ def build(
 
 @dataset_app.command()
 def status(config: ConfigArg, only: OnlyOpt = None) -> None:
-    """Frames planned, done, failed and running, per compound and tier."""
+    """Frames planned, done, failed, running and stale (made with other settings), per compound and tier."""
     from rich.console import Console
     from rich.table import Table
 
+    from magscreen.dataset.engine import GPAWEngine
     from magscreen.dataset.plan import build_plan
     from magscreen.dataset.settings import load_dataset_config
     from magscreen.dataset.store import FrameStore
@@ -72,22 +73,25 @@ def status(config: ConfigArg, only: OnlyOpt = None) -> None:
     store = FrameStore(settings.work_dir)
     records, running = store.records(), store.running()
     table = Table(title=f"dataset {settings.name}: {settings.work_dir}")
-    for column in ("tier", "compound", "planned", "done", "failed", "running", "mean wall (s)"):
+    for column in ("tier", "compound", "planned", "done", "failed", "running", "stale", "mean wall (s)"):
         table.add_column(column)
+    engine = GPAWEngine(settings.gpaw)
     rows: dict[tuple[int, str], list] = {}
     for frame in frames:
-        row = rows.setdefault((frame.tier, frame.compound), [0, 0, 0, 0, []])
+        row = rows.setdefault((frame.tier, frame.compound), [0, 0, 0, 0, 0, []])
         row[0] += 1
         record = records.get(frame.frame_id)
-        if record is not None:
+        if frame.frame_id in running:
+            row[3] += 1
+        elif record is not None and record.get("settings_key") != engine.settings_key(frame):
+            row[4] += 1
+        elif record is not None:
             row[1 if record["status"] == "done" else 2] += 1
             if record["status"] == "done" and record["wall_time_s"] > 0:
-                row[4].append(record["wall_time_s"])
-        elif frame.frame_id in running:
-            row[3] += 1
-    for (tier, compound), (planned, done, failed, run, walls) in rows.items():
+                row[5].append(record["wall_time_s"])
+    for (tier, compound), (planned, done, failed, run, stale, walls) in rows.items():
         mean = f"{sum(walls) / len(walls):.0f}" if walls else "-"
-        table.add_row(str(tier), compound, str(planned), str(done), str(failed), str(run), mean)
+        table.add_row(str(tier), compound, *map(str, (planned, done, failed, run, stale)), mean)
     Console().print(table)
     for ladder in ladders:
         if ladder.skipped:
@@ -99,14 +103,27 @@ def status(config: ConfigArg, only: OnlyOpt = None) -> None:
 
 @dataset_app.command()
 def export(config: ConfigArg) -> None:
-    """Write <export_dir>/<compound>.extxyz and provenance.json from the finished frames."""
+    """Write <export_dir>/<compound>.extxyz and provenance.json from the finished frames.
+
+    Records of planned frames made with other settings than the config's (stale) are left out.
+    """
     from magscreen.dataset.engine import GPAWEngine
     from magscreen.dataset.export import export_dataset
     from magscreen.dataset.kinds import FRAME_KINDS
+    from magscreen.dataset.plan import build_plan
     from magscreen.dataset.settings import load_dataset_config
+    from magscreen.dataset.store import FrameStore
 
     with _reported():
         settings = load_dataset_config(config)
+        frames, _ = build_plan(settings, source=config)
+    engine = GPAWEngine(settings.gpaw)
+    records = FrameStore(settings.work_dir).records()
+    stale = {
+        f.frame_id
+        for f in frames
+        if f.frame_id in records and records[f.frame_id].get("settings_key") != engine.settings_key(f)
+    }
     provenance = {
         "dataset": settings.name,
         "config": settings.model_dump(mode="json"),
@@ -114,5 +131,9 @@ def export(config: ConfigArg) -> None:
         "kinds": {name: kind.description for name, kind in FRAME_KINDS.items()},
         "export_command": shlex.join(["magscreen", *sys.argv[1:]]),
     }
-    counts = export_dataset(settings.work_dir, settings.export_dir, provenance, stress=settings.gpaw.stress)
+    counts = export_dataset(
+        settings.work_dir, settings.export_dir, provenance, stress=settings.gpaw.stress, exclude=stale
+    )
     typer.echo(f"{sum(counts.values())} frames of {len(counts)} compounds written to {settings.export_dir}")
+    if stale:
+        typer.echo(f"{len(stale)} frames made with other settings left out (the build recomputes them)")

@@ -8,6 +8,8 @@ of the provenance.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -73,6 +75,10 @@ class FrameEngine(Protocol):
         """Engine name, version and settings, for the provenance file."""
         ...
 
+    def settings_key(self, frame: PlannedFrame) -> str:
+        """Short key of the settings that fix a frame's labels; a record with another key is recomputed."""
+        ...
+
 
 @dataclass
 class ASEEngine:
@@ -97,6 +103,9 @@ class ASEEngine:
 
     def describe(self) -> dict:
         return {"engine": self.name, "calculator": type(self.calculator_factory()).__name__}
+
+    def settings_key(self, frame: PlannedFrame) -> str:
+        return self.name
 
 
 @dataclass
@@ -192,6 +201,19 @@ class GPAWEngine:
                 },
             )
         raise FrameFailed("; ".join(failed) or "no SCF attempt configured")
+
+    def settings_key(self, frame: PlannedFrame) -> str:
+        """Hash of functional, cutoff, k-point density, smearing, +U, tolerance and symmetry handling.
+
+        The SCF attempts (mixers, iteration limits) are left out: adding a fallback keeps finished frames.
+        """
+        settings = self.gpaw_settings(frame, SCFAttempt(name="key")).as_dict()
+        fixed = {
+            k: settings[k]
+            for k in ("xc", "ecut_eV", "kpoint_density", "smearing_eV", "hubbard", "energy_tolerance_eV")
+        }
+        fixed["broken_symmetry"] = frame.broken_symmetry
+        return hashlib.sha1(json.dumps(fixed, sort_keys=True).encode()).hexdigest()[:12]
 
     def describe(self) -> dict:
         from magscreen.validation.gpaw.calculation import gpaw_version

@@ -4,7 +4,8 @@ Each frame carries the per-atom arrays ``magmoms`` (self-consistent DFT moments,
 ``forces`` (eV/Angstrom), and the info keys ``energy`` (eV), ``stress`` (eV/Angstrom^3, ASE
 convention), ``energy_group`` (``<compound>@<scale>``), ``compound``, ``ordering``, ``kind``,
 ``scale``, ``converged`` and ``frame_id``; ``magscreen.training.data.read_extxyz`` reads them as
-training frames. Failed frames are not exported; the provenance lists them with their reasons.
+training frames. Failed frames are not exported; the provenance lists them with their reasons. The
+export owns ``*.extxyz`` in its folder: files of compounds without exported frames are removed.
 """
 
 from __future__ import annotations
@@ -50,7 +51,12 @@ def record_atoms(record: dict, stress: bool = True) -> Atoms:
 
 
 def export_dataset(
-    work_dir: str | Path, export_dir: str | Path, provenance: dict, *, stress: bool = True
+    work_dir: str | Path,
+    export_dir: str | Path,
+    provenance: dict,
+    *,
+    stress: bool = True,
+    exclude: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, int]:
     """Write the finished frames per compound and the provenance file; returns frames per compound.
 
@@ -65,6 +71,8 @@ def export_dataset(
         per-frame wall times and the failed frames).
     stress
         Export the stress where a record has one.
+    exclude
+        Frame ids left out (records made with settings the build no longer uses).
     """
     from ase.io import write
 
@@ -74,6 +82,8 @@ def export_dataset(
     by_compound: dict[str, list[dict]] = defaultdict(list)
     failed = {}
     for frame_id, record in store.records().items():
+        if frame_id in exclude:
+            continue
         if record["status"] == "done":
             by_compound[record["compound"]].append(record)
         else:
@@ -86,6 +96,9 @@ def export_dataset(
         write(tmp, [record_atoms(r, stress) for r in records], format="extxyz")
         tmp.replace(path)
         counts[compound] = len(records)
+    for path in export_dir.glob("*.extxyz"):  # a compound with no exported frame left
+        if path.stem not in counts:
+            path.unlink()
     frames = {
         fid: {
             "compound": r["compound"],

@@ -1,7 +1,8 @@
 """Resumable build: workers claim planned frames, compute them and write one record each.
 
-Frames that already have a record (done or failed) are skipped, so a rerun computes only what is
-missing; a failed frame keeps its reason and is not retried unless ``retry_failed``. Each frame
+Frames that already have a record (done or failed) made with the current settings are skipped, so
+a rerun computes only what is missing (or what a settings change invalidated); a failed frame keeps
+its reason and is not retried unless ``retry_failed``. Each frame
 prints one line with its wall time, the build's progress and an ETA (remaining cost times the
 seconds per cost unit measured on this build's finished frames, divided by the workers).
 """
@@ -120,11 +121,16 @@ def gpaw_engine(config: DatasetConfig) -> FrameEngine:
     return GPAWEngine(config.gpaw)
 
 
-def _next_frame(frames: list[PlannedFrame], store: FrameStore, retry_failed: bool) -> PlannedFrame | None:
-    """First frame in plan order without a record (or failed, with ``retry_failed``) this process claims."""
+def _next_frame(
+    frames: list[PlannedFrame], store: FrameStore, retry_failed: bool, engine: FrameEngine
+) -> PlannedFrame | None:
+    """First frame in plan order that this process claims: no record, a record made with other settings
+    (``engine.settings_key``), or a failed one with ``retry_failed``."""
     for frame in frames:
         if store.has_record(frame.frame_id):
-            if not (retry_failed and store.read(frame.frame_id).get("status") == "failed"):
+            record = store.read(frame.frame_id)
+            stale = record.get("settings_key", "") != engine.settings_key(frame)
+            if not (stale or (retry_failed and record.get("status") == "failed")):
                 continue
             if store.claim_for_retry(frame.frame_id):
                 return frame
@@ -154,7 +160,7 @@ def _worker(
     computed = 0
     retried: set[str] = set()
     while stop_after is None or computed < stop_after:
-        frame = _next_frame([f for f in frames if f.frame_id not in retried], store, retry_failed)
+        frame = _next_frame([f for f in frames if f.frame_id not in retried], store, retry_failed, engine)
         if frame is None:
             break
         retried.add(frame.frame_id)
@@ -171,7 +177,10 @@ def _worker(
         try:
             store.write(
                 frame.frame_id,
-                build_record(frame, labels, reason, wall, costs[frame.frame_id], source.command),
+                {
+                    **build_record(frame, labels, reason, wall, costs[frame.frame_id], source.command),
+                    "settings_key": engine.settings_key(frame),
+                },
             )
         finally:
             store.release(frame.frame_id)

@@ -41,3 +41,14 @@ def test_broken_symmetry_start_moves_only_the_non_magnetic_sublattice(write_conf
         assert np.array_equal(moved, oxygen)
         assert np.allclose(np.linalg.norm(start.shifts_A[oxygen], axis=1), DISTORTION_SHIFT_A)
         assert np.allclose(start.strain, start.strain.T)
+
+
+def test_settings_key_follows_what_fixes_the_labels_not_the_scf_strategy(write_config):
+    config, frames = _nio_frames(write_config)
+    key = GPAWEngine(config.gpaw).settings_key(frames[0])
+    fallback = config.gpaw.model_copy(update={"attempts": config.gpaw.attempts[:1]})
+    assert GPAWEngine(fallback).settings_key(frames[0]) == key
+    tighter = config.gpaw.model_copy(update={"kpoint_density_gapped": 3.0})
+    assert GPAWEngine(tighter).settings_key(frames[0]) != key
+    metals = config.gpaw.model_copy(update={"kpoint_density": 6.0})  # NiO is gapped: unchanged
+    assert GPAWEngine(metals).settings_key(frames[0]) == key

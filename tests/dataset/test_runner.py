@@ -119,3 +119,22 @@ def test_config_edited_during_a_build_is_planned_again_and_a_broken_edit_is_igno
     run_build(PlanSource(path), engine_factory=lambda config: engine)
     strained = [f for f in _frame_ids(path) if f not in planned]
     assert strained and set(engine.computed) == set(planned) | set(strained)
+
+
+def test_records_made_with_other_settings_are_computed_again(write_config):
+    path = write_config(kinds=["ordering"])
+    planned = _frame_ids(path)
+    run_build(PlanSource(path), engine_factory=lambda config: CountingEngine())
+    same = CountingEngine()
+    run_build(PlanSource(path), engine_factory=lambda config: same)
+    assert same.computed == []
+
+    class OtherSettings(CountingEngine):
+        def settings_key(self, frame):
+            return "tighter"
+
+    other = OtherSettings()
+    run_build(PlanSource(path), engine_factory=lambda config: other)
+    assert other.computed == planned
+    store = FrameStore(load_dataset_config(path).work_dir)
+    assert {r["settings_key"] for r in store.records().values()} == {"tighter"}
