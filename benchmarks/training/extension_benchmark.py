@@ -32,10 +32,11 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
+from magscreen.errors import InputError
 from magscreen.potential import MagneticCalculator
 from magscreen.training.baselines import HeisenbergLandauModel
 from magscreen.training.data import Frame, read_extxyz
-from magscreen.training.extend import extend_model, prepare_frames
+from magscreen.training.extend import extend_model, frame_environments, prepare_frames
 from magscreen.training.extension_settings import ExtensionSettings
 
 HERE = Path(__file__).parent
@@ -96,8 +97,22 @@ def main() -> None:
     base = MagneticCalculator(args.model).model.double()
     settings = ExtensionSettings()
     rows = []
-    for group, (raw_frames, infos) in ordering_groups(args.dataset, args.min_orderings).items():
+    groups = ordering_groups(args.dataset, args.min_orderings)
+    print(
+        f"{len(groups)} energy groups with >= {args.min_orderings} orderings: {', '.join(groups) or 'none'}"
+    )
+    for group, (raw_frames, infos) in groups.items():
         frames = prepare_frames(raw_frames, settings)
+        graphs = [f.graph(base.cutoff, base.dtype) for f in frames]
+        environments = frame_environments(base, frames, graphs)
+        known = [
+            e
+            for e, envs in environments.items()
+            if all(env in base.magnetic_environments.get(e, []) for env in envs)
+        ]
+        if known:
+            print(f"{group}: skipped, not left out (the base model was trained on {', '.join(known)} there)")
+            continue
         reference = per_magnetic_atom(np.array([f.energy for f in frames]), frames)
         order = list(np.argsort([f.n_atoms for f in frames], kind="stable"))
         walls = [info.get("wall_time_s") for info in infos]
@@ -111,7 +126,11 @@ def main() -> None:
             row["base"] = scores(reference, base_pred)
             row["best_of_K"] = scores(reference, None, ground=min(chosen, key=lambda i: reference[i]))
             if k >= 2:
-                extension = extend_model(base, [raw_frames[i] for i in chosen], settings)
+                try:
+                    extension = extend_model(base, [raw_frames[i] for i in chosen], settings)
+                except InputError as error:  # a trained head in a new environment, no posterior
+                    print(f"{group}: extension refused: {error}")
+                    break
                 predicted = per_magnetic_atom(model_energies(extension.model, frames), frames)
                 row["extended"] = scores(reference, predicted)
                 heisenberg = HeisenbergLandauModel.fit(
