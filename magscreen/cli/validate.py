@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from magscreen.store import CampaignStores
     from magscreen.validation.base import ValidationMaker
 
+
 def _start_gpaw_mpi() -> None:
     """Make ASE use GPAW's MPI world under ``mpiexec`` (with ``GPAW_MPI_BACKEND=cgpaw``).
 
@@ -45,28 +46,47 @@ def _read_structure(path: Path, magmoms: str | None) -> Structure:
         raise InputError("file not found", source=path, field="--structure", expected="a structure file")
     candidates = load_structure_files(path, require_magnetic=False)
     if len(candidates) != 1:
-        raise InputError(f"the file holds {len(candidates)} structures", source=path, field="--structure",
-                         expected="exactly one structure")
+        raise InputError(
+            f"the file holds {len(candidates)} structures",
+            source=path,
+            field="--structure",
+            expected="exactly one structure",
+        )
     structure = candidates[0].structure
     if magmoms is not None:
         try:
             values = [float(v) for v in magmoms.replace(",", " ").split()]
         except ValueError:
-            raise InputError(f"unreadable moments {magmoms!r}", source=path, field="--magmoms",
-                             expected="one number per site (mu_B), comma separated") from None
+            raise InputError(
+                f"unreadable moments {magmoms!r}",
+                source=path,
+                field="--magmoms",
+                expected="one number per site (mu_B), comma separated",
+            ) from None
         if len(values) != len(structure):
-            raise InputError(f"{len(values)} moments for {len(structure)} sites", source=path,
-                             field="--magmoms", expected=f"{len(structure)} numbers (mu_B)")
+            raise InputError(
+                f"{len(values)} moments for {len(structure)} sites",
+                source=path,
+                field="--magmoms",
+                expected=f"{len(structure)} numbers (mu_B)",
+            )
         structure.add_site_property("magmom", values)
     return structure
 
 
 def _orderings_from_store(stores: CampaignStores, candidate: str, top: int) -> list[dict]:
-    docs = list(stores.orderings.query({"candidate_id": candidate, "rank": {"$ne": None}},
-                                       sort={"rank": 1}, limit=top))
+    docs = list(
+        stores.orderings.query(
+            {"candidate_id": candidate, "rank": {"$ne": None}}, sort={"rank": 1}, limit=top
+        )
+    )
     if not docs:
-        raise InputError(f"no ranked orderings of candidate {candidate!r}", source=stores.location,
-                         field="orderings.candidate_id", expected="a candidate of a finished campaign")
+        raise InputError(
+            f"no ranked orderings of candidate {candidate!r}",
+            source=stores.location,
+            field="orderings.candidate_id",
+            expected="a candidate of a finished campaign",
+        )
     return docs
 
 
@@ -82,8 +102,10 @@ def validate(
     ] = None,
     candidate: Annotated[
         str | None,
-        typer.Option(help="Candidate id: without --structure, validate its top orderings from the store; "
-                     "with --structure, the id the documents get (default: reduced formula)."),
+        typer.Option(
+            help="Candidate id: without --structure, validate its top orderings from the store; "
+            "with --structure, the id the documents get (default: reduced formula)."
+        ),
     ] = None,
     top: Annotated[int, typer.Option(help="How many of the candidate's lowest orderings to validate.")] = 2,
     label: Annotated[
@@ -118,23 +140,42 @@ def validate(
     _start_gpaw_mpi()
     try:
         if engine != "gpaw":
-            raise InputError(f"engine {engine!r} is not available here", field="--engine",
-                             expected="'gpaw' (VASP validation runs from a campaign's validate step)")
+            raise InputError(
+                f"engine {engine!r} is not available here",
+                field="--engine",
+                expected="'gpaw' (VASP validation runs from a campaign's validate step)",
+            )
         if calculation not in ("static", "relax", "anisotropy"):
-            raise InputError(f"unknown calculation {calculation!r}", field="--calculation",
-                             expected="'static', 'relax' or 'anisotropy'")
+            raise InputError(
+                f"unknown calculation {calculation!r}",
+                field="--calculation",
+                expected="'static', 'relax' or 'anisotropy'",
+            )
         if hubbard not in ("mp", "none"):
             raise InputError(f"unknown value {hubbard!r}", field="--hubbard", expected="'mp' or 'none'")
         if not structure and not candidate:
-            raise InputError("nothing to validate", field="--structure/--candidate",
-                             expected="structure files, or a candidate whose orderings are in the store")
-        settings = GPAWSettings(xc=xc, ecut_eV=ecut, kpoint_density=kpoint_density, smearing_eV=smearing,
-                                hubbard=None if hubbard == "none" else "mp")
+            raise InputError(
+                "nothing to validate",
+                field="--structure/--candidate",
+                expected="structure files, or a candidate whose orderings are in the store",
+            )
+        settings = GPAWSettings(
+            xc=xc,
+            ecut_eV=ecut,
+            kpoint_density=kpoint_density,
+            smearing_eV=smearing,
+            hubbard=None if hubbard == "none" else "mp",
+        )
         stores = open_stores(None, db)
         if not structure:
             tasks = [
-                (Structure.from_dict(d["structure"]), d["candidate_id"], d["label"], d["fingerprint"],
-                 d.get("model_version"))
+                (
+                    Structure.from_dict(d["structure"]),
+                    d["candidate_id"],
+                    d["label"],
+                    d["fingerprint"],
+                    d.get("model_version"),
+                )
                 for d in _orderings_from_store(stores, candidate, top)
             ]
         else:
@@ -173,8 +214,13 @@ def _run(maker: ValidationMaker, tasks: list[tuple]) -> list[DFTValidationDoc]:
         bar = progress.add_task("GPAW validation", total=len(tasks))
         for structure, candidate_id, label, fingerprint, model_version in tasks:
             progress.update(bar, description=f"GPAW {candidate_id} {label}")
-            flow = maker.make(structure, candidate_id=candidate_id, ordering_label=label,
-                              ordering_fingerprint=fingerprint, model_version=model_version)
+            flow = maker.make(
+                structure,
+                candidate_id=candidate_id,
+                ordering_label=label,
+                ordering_fingerprint=fingerprint,
+                model_version=model_version,
+            )
             responses = run_locally(flow, store=JobStore(MemoryStore()), log=False, ensure_success=True)
             docs.append(responses[flow.jobs[-1].uuid][1].output)
             progress.advance(bar)
@@ -188,15 +234,26 @@ def _summary(docs: list[DFTValidationDoc]) -> Table:
     for d in docs:
         e = d.energy_per_magnetic_atom_eV
         lowest[d.candidate_id] = min(lowest.get(d.candidate_id, e), e)
-    table = Table("candidate", "ordering", "calculation", "E - E_min (meV/mag. atom)", "moments (mu_B)",
-                  "MAE (ueV/atom)", "time (s)")
+    table = Table(
+        "candidate",
+        "ordering",
+        "calculation",
+        "E - E_min (meV/mag. atom)",
+        "moments (mu_B)",
+        "MAE (ueV/atom)",
+        "time (s)",
+    )
     for d in docs:
         moments = " ".join(
             f"{m[2]:+.2f}" if not d.settings.noncollinear else "vec" for m in d.magnetic_moments
         )
         table.add_row(
-            d.candidate_id, d.ordering_label, d.calculation,
-            f"{(d.energy_per_magnetic_atom_eV - lowest[d.candidate_id]) * 1000:.1f}", moments,
-            "" if d.mae_ueV_per_atom is None else f"{d.mae_ueV_per_atom:+.1f}", f"{d.wall_time_s or 0:.0f}",
+            d.candidate_id,
+            d.ordering_label,
+            d.calculation,
+            f"{(d.energy_per_magnetic_atom_eV - lowest[d.candidate_id]) * 1000:.1f}",
+            moments,
+            "" if d.mae_ueV_per_atom is None else f"{d.mae_ueV_per_atom:+.1f}",
+            f"{d.wall_time_s or 0:.0f}",
         )
     return table

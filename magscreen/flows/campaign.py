@@ -146,4 +146,3 @@ class CampaignMaker(Maker):
             validate_top_n=validate.top_n if validation_maker is not None else 0,
             orderings_per_candidate=validate.orderings_per_candidate,
         )
-

@@ -57,4 +57,3 @@ class Ordering:
         atoms.set_initial_magnetic_moments(None)
         atoms.set_initial_magnetic_moments(moments[:, 2] if self.kind == "collinear" else moments)
         return atoms
-

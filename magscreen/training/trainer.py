@@ -367,8 +367,10 @@ class Trainer:
         self._offset_groups(fit.group_offsets)
         self.ema = ExponentialMovingAverage(self.model, self.config.ema_decay)
         if self.progress:
-            tqdm.write(f"{stage.name}: solved {fit.parameters} readout weights on {fit.rows} labels "
-                       f"({fit.seconds:.0f} s)")
+            tqdm.write(
+                f"{stage.name}: solved {fit.parameters} readout weights on {fit.rows} labels "
+                f"({fit.seconds:.0f} s)"
+            )
 
     # ------------------------------------------------------------------ state
 

@@ -87,8 +87,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=SOURCE)
     parser.add_argument("--target", type=Path, default=TARGET)
-    parser.add_argument("--lengths", nargs="*", type=_length, default=[], metavar="ELEMENT=MU_B",
-                        help=f"override moment lengths (defaults {LENGTHS})")
+    parser.add_argument(
+        "--lengths",
+        nargs="*",
+        type=_length,
+        default=[],
+        metavar="ELEMENT=MU_B",
+        help=f"override moment lengths (defaults {LENGTHS})",
+    )
     parser.add_argument("--compounds", nargs="+", default=COMPOUNDS, help="compounds to keep")
     parser.add_argument(
         "--exclude",

@@ -171,10 +171,17 @@ def _broken_symmetry_point(
     from gpaw import GPAW
 
     restart, inputs = workdir / RESTART_FILE, workdir / INPUTS_FILE
-    record = json.loads(json.dumps({"settings": settings.as_dict(), "kick_A": KICK_A,
-                                    "kick_strain": strain.tolist(),
-                                    "cell": np.round(ordering.structure.lattice.matrix, 6).tolist(),
-                                    "moments": ordering.to_atoms().get_initial_magnetic_moments().tolist()}))
+    record = json.loads(
+        json.dumps(
+            {
+                "settings": settings.as_dict(),
+                "kick_A": KICK_A,
+                "kick_strain": strain.tolist(),
+                "cell": np.round(ordering.structure.lattice.matrix, 6).tolist(),
+                "moments": ordering.to_atoms().get_initial_magnetic_moments().tolist(),
+            }
+        )
+    )
     if restart.is_file() and inputs.is_file() and json.loads(inputs.read_text()) == record:
         calc = GPAW(str(restart), txt=None)
         return float(calc.get_potential_energy()), calc, False
@@ -221,13 +228,15 @@ def _attempt(
             atoms, energy, moments = result.atoms, result.energy_eV, result.moments[:, 2]
             computed = result.wall_time_s > 0
     except KohnShamConvergenceError as error:
-        status_path.write_text(json.dumps({"status": "failed", "settings": record,
-                                           "reason": f"SCF not converged: {error}"}))
+        status_path.write_text(
+            json.dumps({"status": "failed", "settings": record, "reason": f"SCF not converged: {error}"})
+        )
         raise
     if computed:
         elapsed = time.perf_counter() - start
-        status_path.write_text(json.dumps({"status": "done", "settings": record, "wall_time_s": elapsed,
-                                           "command": command}))
+        status_path.write_text(
+            json.dumps({"status": "done", "settings": record, "wall_time_s": elapsed, "command": command})
+        )
     status = json.loads(status_path.read_text())
     wall, made_by = status["wall_time_s"], status.get("command", FIRST_COMMAND)
     frame = atoms.copy()
@@ -257,17 +266,25 @@ def run_ordering(
     grid = kpoint_grid(ordering.to_atoms(), settings.kpoint_density)
     if starts:
         settings = _with_extra(settings, symmetry={"point_group": False})
-        runs = [(f", no point-group symmetry, distorted start {i}", strain,
-                 workdir.with_name(workdir.name + "-nosym" + (str(i) if i else "")))
-                for i, strain in enumerate(KICK_STRAINS[:starts])]
+        runs = [
+            (
+                f", no point-group symmetry, distorted start {i}",
+                strain,
+                workdir.with_name(workdir.name + "-nosym" + (str(i) if i else "")),
+            )
+            for i, strain in enumerate(KICK_STRAINS[:starts])
+        ]
     else:
         runs = [("", None, workdir)]
     reasons, found = [], []
     for start_note, strain, folder in runs:
         for note, attempt_settings, attempt_folder in (
             ("default mixer", settings, folder),
-            ("Pulay mixer beta 0.02", _with_extra(settings, mixer=GENTLE_MIXER),
-             folder.with_name(folder.name + "-gentle")),
+            (
+                "Pulay mixer beta 0.02",
+                _with_extra(settings, mixer=GENTLE_MIXER),
+                folder.with_name(folder.name + "-gentle"),
+            ),
         ):
             try:
                 frame, wall, made_by = _attempt(ordering, attempt_settings, attempt_folder, strain, command)
@@ -291,7 +308,12 @@ def _with_extra(settings: GPAWSettings, **extra: object) -> GPAWSettings:
 
 
 def _frame_info(
-    compound: str, group: str, ordering: Ordering, settings: GPAWSettings, grid: list[int], wall: float,
+    compound: str,
+    group: str,
+    ordering: Ordering,
+    settings: GPAWSettings,
+    grid: list[int],
+    wall: float,
     note: str,
 ) -> dict:
     u = hubbard_u_for(ordering.to_atoms().get_chemical_symbols(), settings.hubbard)
@@ -361,9 +383,17 @@ def results_from_file(extxyz: Path, skip: set[tuple[str, str]]) -> list[Ordering
         if (info["energy_group"], info["ordering"]) in skip:
             continue
         info.setdefault("command", FIRST_COMMAND)
-        kept.append(OrderingResult(info["compound"], info["ordering"], info["energy_group"], frame,
-                                   [int(n) for n in str(info["kpoints"]).split("x")],
-                                   float(info["wall_time_s"]), str(info["mixer"])))
+        kept.append(
+            OrderingResult(
+                info["compound"],
+                info["ordering"],
+                info["energy_group"],
+                frame,
+                [int(n) for n in str(info["kpoints"]).split("x")],
+                float(info["wall_time_s"]),
+                str(info["mixer"]),
+            )
+        )
     return kept
 
 
@@ -421,8 +451,10 @@ def write_outputs(results: list[OrderingResult], extxyz: Path) -> None:
         if done:
             head = done[0].info
             symmetry = ", no point-group symmetry" if "no point-group symmetry" in head["mixer"] else ""
-            lines += [f"## {name}, a = {rocksalt_constant(done[0]):.4f} A, U = {head['hubbard_u_eV']:g} eV, "
-                      f"{head['ecut_eV']:g} eV, {head['kpoint_density_per_A']:g} k-points per 1/A{symmetry}"]
+            lines += [
+                f"## {name}, a = {rocksalt_constant(done[0]):.4f} A, U = {head['hubbard_u_eV']:g} eV, "
+                f"{head['ecut_eV']:g} eV, {head['kpoint_density_per_A']:g} k-points per 1/A{symmetry}"
+            ]
         else:
             lines += [f"## {name}"]
         lines += [
@@ -436,11 +468,16 @@ def write_outputs(results: list[OrderingResult], extxyz: Path) -> None:
             if r.frame is None:
                 lines.append(f"| {r.ordering} | | {'x'.join(map(str, r.kpoints))} | failed | | | {r.note} |")
                 continue
-            metal = [abs(m) for s, m in zip(r.frame.get_chemical_symbols(), r.frame.get_magnetic_moments(),
-                                            strict=True) if s != "O"]
+            metal = [
+                abs(m)
+                for s, m in zip(r.frame.get_chemical_symbols(), r.frame.get_magnetic_moments(), strict=True)
+                if s != "O"
+            ]
             gap = f"{relative[r.ordering]:+.1f}" if r.ordering in relative else "(no AFM-II)"
-            lines.append(f"| {r.ordering} | {len(r.frame)} | {'x'.join(map(str, r.kpoints))} | {gap} | "
-                         f"{np.mean(metal):.3f} | {r.wall_time_s:.0f} | {r.note} |")
+            lines.append(
+                f"| {r.ordering} | {len(r.frame)} | {'x'.join(map(str, r.kpoints))} | {gap} | "
+                f"{np.mean(metal):.3f} | {r.wall_time_s:.0f} | {r.note} |"
+            )
         if all(label in relative for label in ORDERING_LABELS):
             j1, j2 = exchange_constants(relative)
             lines += ["", f"J1 = {j1:+.2f} meV, J2 = {j2:+.2f} meV"]
@@ -451,38 +488,79 @@ def write_outputs(results: list[OrderingResult], extxyz: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--compounds", nargs="+", default=list(COMPOUNDS), choices=COMPOUNDS)
-    parser.add_argument("--scales", nargs="+", type=float, default=[1.0],
-                        help="lattice constants as multiples of the reference one (one energy group each)")
-    parser.add_argument("--orderings", nargs="+", default=list(ORDERING_LABELS), choices=ORDERING_LABELS,
-                        help="orderings to compute (the others of a group are kept from the output file)")
+    parser.add_argument(
+        "--scales",
+        nargs="+",
+        type=float,
+        default=[1.0],
+        help="lattice constants as multiples of the reference one (one energy group each)",
+    )
+    parser.add_argument(
+        "--orderings",
+        nargs="+",
+        default=list(ORDERING_LABELS),
+        choices=ORDERING_LABELS,
+        help="orderings to compute (the others of a group are kept from the output file)",
+    )
     parser.add_argument("--ecut", type=float, default=550.0, help="plane-wave cutoff (eV)")
     parser.add_argument("--kpoint-density", type=float, default=3.0, help="k-points per 1/Angstrom")
-    parser.add_argument("--budget-min", type=float, default=15.0,
-                        help="wall-time budget per group (minutes); the calculation in flight is dropped")
-    parser.add_argument("--broken-symmetry", nargs="*", default=["CoO", "FeO"], choices=COMPOUNDS,
-                        help="compounds of orbitally degenerate ions, computed without point-group "
-                             "symmetry from a distorted start")
-    parser.add_argument("--starts", type=int, default=1, choices=range(1, len(KICK_STRAINS) + 1),
-                        help="distorted starts per ordering of those compounds (the lowest is kept)")
-    parser.add_argument("--all-starts", nargs="*", default=[], metavar="COMPOUND:ORDERING",
-                        help=f"orderings that get all {len(KICK_STRAINS)} distorted starts, e.g. CoO:AFM-I")
-    parser.add_argument("--broken-symmetry-kpoint-density", type=float, default=2.0,
-                        help="k-points per 1/Angstrom for those (no symmetry reduction of the grid)")
+    parser.add_argument(
+        "--budget-min",
+        type=float,
+        default=15.0,
+        help="wall-time budget per group (minutes); the calculation in flight is dropped",
+    )
+    parser.add_argument(
+        "--broken-symmetry",
+        nargs="*",
+        default=["CoO", "FeO"],
+        choices=COMPOUNDS,
+        help="compounds of orbitally degenerate ions, computed without point-group "
+        "symmetry from a distorted start",
+    )
+    parser.add_argument(
+        "--starts",
+        type=int,
+        default=1,
+        choices=range(1, len(KICK_STRAINS) + 1),
+        help="distorted starts per ordering of those compounds (the lowest is kept)",
+    )
+    parser.add_argument(
+        "--all-starts",
+        nargs="*",
+        default=[],
+        metavar="COMPOUND:ORDERING",
+        help=f"orderings that get all {len(KICK_STRAINS)} distorted starts, e.g. CoO:AFM-I",
+    )
+    parser.add_argument(
+        "--broken-symmetry-kpoint-density",
+        type=float,
+        default=2.0,
+        help="k-points per 1/Angstrom for those (no symmetry reduction of the grid)",
+    )
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     command = "OMP_NUM_THREADS=1 python scripts/reference/monoxide_orderings.py " + shlex.join(
-        sys.argv[1:] if argv is None else argv)
+        sys.argv[1:] if argv is None else argv
+    )
     settings = {
-        c: GPAWSettings(ecut_eV=args.ecut, hubbard="mp", kpoint_density=args.broken_symmetry_kpoint_density
-                        if c in args.broken_symmetry else args.kpoint_density)
+        c: GPAWSettings(
+            ecut_eV=args.ecut,
+            hubbard="mp",
+            kpoint_density=args.broken_symmetry_kpoint_density
+            if c in args.broken_symmetry
+            else args.kpoint_density,
+        )
         for c in args.compounds
     }
-    lattices = {c: deltaspin_lattice() if c == "NiO" else textbook_lattice(metal_of(c))
-                for c in args.compounds}
+    lattices = {
+        c: deltaspin_lattice() if c == "NiO" else textbook_lattice(metal_of(c)) for c in args.compounds
+    }
     groups = {group_name(c, scale): (c, a * scale) for c, a in lattices.items() for scale in args.scales}
-    print(f"NiO lattice from the DeltaSpin cell ({DELTASPIN_BOX}): a = {deltaspin_lattice():.4f} A",
-          flush=True)
+    print(
+        f"NiO lattice from the DeltaSpin cell ({DELTASPIN_BOX}): a = {deltaspin_lattice():.4f} A", flush=True
+    )
     signal.signal(signal.SIGALRM, _on_alarm)
     results = results_from_file(args.output, skip={(g, label) for g in groups for label in args.orderings})
     for name, (compound, a) in groups.items():
@@ -493,10 +571,24 @@ def main(argv: list[str] | None = None) -> None:
             for ordering in (o for o in orderings if o.label in args.orderings):
                 grid = kpoint_grid(ordering.to_atoms(), settings[compound].kpoint_density)
                 print(f"{name} {ordering.label}: {len(ordering.structure)} atoms, k {grid} ...", flush=True)
-                starts = 0 if compound not in args.broken_symmetry else (
-                    len(KICK_STRAINS) if f"{compound}:{ordering.label}" in args.all_starts else args.starts)
-                result = run_ordering(compound, name, ordering, settings[compound],
-                                      args.workdir / name / ordering.label, starts=starts, command=command)
+                starts = (
+                    0
+                    if compound not in args.broken_symmetry
+                    else (
+                        len(KICK_STRAINS)
+                        if f"{compound}:{ordering.label}" in args.all_starts
+                        else args.starts
+                    )
+                )
+                result = run_ordering(
+                    compound,
+                    name,
+                    ordering,
+                    settings[compound],
+                    args.workdir / name / ordering.label,
+                    starts=starts,
+                    command=command,
+                )
                 results.append(result)
                 energy = "failed" if result.frame is None else f"{result.frame.get_potential_energy():.6f} eV"
                 print(f"  {energy}, {result.wall_time_s:.0f} s, {result.note}", flush=True)
@@ -506,10 +598,17 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name}: budget of {args.budget_min} min used up after {elapsed:.0f} s", flush=True)
             done = {r.ordering for r in results if r.group == name}
             results += [
-                OrderingResult(compound, o.label, name, None,
-                               kpoint_grid(o.to_atoms(), settings[compound].kpoint_density),
-                               float("nan"), f"not finished within {args.budget_min:g} min")
-                for o in orderings if o.label not in done and o.label in args.orderings
+                OrderingResult(
+                    compound,
+                    o.label,
+                    name,
+                    None,
+                    kpoint_grid(o.to_atoms(), settings[compound].kpoint_density),
+                    float("nan"),
+                    f"not finished within {args.budget_min:g} min",
+                )
+                for o in orderings
+                if o.label not in done and o.label in args.orderings
             ]
             write_outputs(results, args.output)
         finally:

@@ -18,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "configs" / "demo.yaml"
 
 
-
 @pytest.fixture
 def demo_with_vasp(tmp_path):
     if not DEMO.is_file():

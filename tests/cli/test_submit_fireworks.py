@@ -33,7 +33,6 @@ VASP_DATA = ROOT / "tests" / "validation" / "vasp" / "test_data"
 HEISENBERG = "heisenberg:1,-10"  # J1, J2 in meV per pair
 
 
-
 def test_fireworks_campaign_adds_and_runs_atomate2_vasp_jobs(mongodb_uri, monkeypatch, tmp_path):
     demo = ROOT / "configs" / "demo.yaml"
     if not demo.is_file():

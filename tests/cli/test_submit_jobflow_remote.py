@@ -22,7 +22,6 @@ from magscreen.config import CandidateFilters, StoreConfig, ValidateConfig, load
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
 def _local_store(store: dict, host: str, port: int) -> dict:
     """The template's store on the test server: same database and collection, no credentials."""
     kept = {k: v for k, v in store.items() if k not in ("username", "password", "auth_source")}
@@ -60,9 +59,7 @@ def test_campaign_lands_in_the_jobflow_remote_queue(mongodb_uri, monkeypatch, tm
             ),
         }
     )
-    ids = submit.submit_jobflow_remote(
-        config, project="magscreen", worker="cluster", exec_config="vasp"
-    )
+    ids = submit.submit_jobflow_remote(config, project="magscreen", worker="cluster", exec_config="vasp")
 
     controller = JobController.from_project_name("magscreen")
     jobs = {info.name: info for info in controller.get_jobs_info()}

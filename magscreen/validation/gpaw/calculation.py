@@ -229,7 +229,9 @@ def single_point(
     else:
         atoms = ordering.atoms.copy()
         atoms.calc = gpaw_calculator(
-            atoms, settings, txt=workdir / LOG_FILE,
+            atoms,
+            settings,
+            txt=workdir / LOG_FILE,
             noncollinear_moments=ordering.moments if ordering.noncollinear else None,
         )
         if distorted_start is not None:
@@ -247,8 +249,14 @@ def single_point(
         elapsed = time.perf_counter() - start
     moments, total = _moments_of(calc, ordering.noncollinear)
     return SCFResult(
-        atoms=atoms, energy_eV=float(calc.get_potential_energy()), moments=moments,
-        total_magnetization=total, kpoints=grid, hubbard_u_eV=hubbard, calc=calc, wall_time_s=elapsed,
+        atoms=atoms,
+        energy_eV=float(calc.get_potential_energy()),
+        moments=moments,
+        total_magnetization=total,
+        kpoints=grid,
+        hubbard_u_eV=hubbard,
+        calc=calc,
+        wall_time_s=elapsed,
     )
 
 
@@ -331,8 +339,14 @@ def relax(
     calc = atoms.calc
     moments, total = _moments_of(calc, noncollinear=False)
     return SCFResult(
-        atoms=atoms, energy_eV=float(atoms.get_potential_energy()), moments=moments,
-        total_magnetization=total, kpoints=kpoint_grid(atoms, settings.kpoint_density),
-        hubbard_u_eV=hubbard_u_for(atoms.get_chemical_symbols(), settings.hubbard), calc=calc,
-        wall_time_s=time.perf_counter() - start, steps=done + optimizer.nsteps, converged=converged,
+        atoms=atoms,
+        energy_eV=float(atoms.get_potential_energy()),
+        moments=moments,
+        total_magnetization=total,
+        kpoints=kpoint_grid(atoms, settings.kpoint_density),
+        hubbard_u_eV=hubbard_u_for(atoms.get_chemical_symbols(), settings.hubbard),
+        calc=calc,
+        wall_time_s=time.perf_counter() - start,
+        steps=done + optimizer.nsteps,
+        converged=converged,
     )

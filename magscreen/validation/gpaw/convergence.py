@@ -95,22 +95,31 @@ def run_convergence(
                 start = time.perf_counter()
                 gap, kpoints, wall = ordering_gap_meV(compound, settings, workdir)
                 points.append(ConvergencePoint(compound, parameter, value, gap, kpoints, wall))
-                console.log(f"{compound} {parameter}={value:g}: {gap:.2f} meV/magnetic atom, "
-                            f"k={kpoints}, {time.perf_counter() - start:.0f} s")
+                console.log(
+                    f"{compound} {parameter}={value:g}: {gap:.2f} meV/magnetic atom, "
+                    f"k={kpoints}, {time.perf_counter() - start:.0f} s"
+                )
     return points
 
 
 def _table(points: list[ConvergencePoint], series: dict) -> Table:
-    table = Table("compound", "parameter", "value", "AFM-FM (meV/mag. atom)", "diff. to tightest", "k-grid",
-                  "wall (s)")
+    table = Table(
+        "compound", "parameter", "value", "AFM-FM (meV/mag. atom)", "diff. to tightest", "k-grid", "wall (s)"
+    )
     for compound in dict.fromkeys(p.compound for p in points):
         for parameter in series:
             computed = [p for p in points if p.compound == compound and p.parameter == parameter]
             tightest = computed[-1].gap_meV_per_magnetic_atom
             for p in computed:
-                table.add_row(compound, parameter, f"{p.value:g}", f"{p.gap_meV_per_magnetic_atom:.2f}",
-                              f"{p.gap_meV_per_magnetic_atom - tightest:+.2f}",
-                              "x".join(map(str, p.kpoints)), f"{p.wall_time_s:.0f}")
+                table.add_row(
+                    compound,
+                    parameter,
+                    f"{p.value:g}",
+                    f"{p.gap_meV_per_magnetic_atom:.2f}",
+                    f"{p.gap_meV_per_magnetic_atom - tightest:+.2f}",
+                    "x".join(map(str, p.kpoints)),
+                    f"{p.wall_time_s:.0f}",
+                )
     return table
 
 
@@ -121,15 +130,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--compounds", nargs="+", default=["Fe", "NiO", "MnF2"], choices=list(TEXTBOOK_ORDERINGS)
     )
-    parser.add_argument("--ecuts", nargs="+", type=float, default=SERIES["ecut_eV"],
-                        help="cutoff series (eV)")
-    parser.add_argument("--kpoint-densities", nargs="+", type=float, default=SERIES["kpoint_density"],
-                        help="k-point density series (per 1/Angstrom)")
-    parser.add_argument("--smearings", nargs="+", type=float, default=SERIES["smearing_eV"],
-                        help="smearing series (eV)")
-    parser.add_argument("--base", nargs=3, type=float, metavar=("ECUT", "KDENSITY", "SMEARING"),
-                        default=[BASE.ecut_eV, BASE.kpoint_density, BASE.smearing_eV],
-                        help="setting that the series vary one parameter of")
+    parser.add_argument(
+        "--ecuts", nargs="+", type=float, default=SERIES["ecut_eV"], help="cutoff series (eV)"
+    )
+    parser.add_argument(
+        "--kpoint-densities",
+        nargs="+",
+        type=float,
+        default=SERIES["kpoint_density"],
+        help="k-point density series (per 1/Angstrom)",
+    )
+    parser.add_argument(
+        "--smearings", nargs="+", type=float, default=SERIES["smearing_eV"], help="smearing series (eV)"
+    )
+    parser.add_argument(
+        "--base",
+        nargs=3,
+        type=float,
+        metavar=("ECUT", "KDENSITY", "SMEARING"),
+        default=[BASE.ecut_eV, BASE.kpoint_density, BASE.smearing_eV],
+        help="setting that the series vary one parameter of",
+    )
     args = parser.parse_args(argv)
     console = Console()
     base = replace(BASE, ecut_eV=args.base[0], kpoint_density=args.base[1], smearing_eV=args.base[2])

@@ -87,8 +87,13 @@ class GPAWStaticMaker(Maker):
         directory = calculation_dir(self.workdir, candidate_id, ordering_fingerprint, calculation)
         result = single_point(ordering, self.settings, directory)
         return validation_doc(
-            result, ordering, self.settings, calculation=calculation, candidate_id=candidate_id,
-            ordering_label=ordering_label, ordering_fingerprint=ordering_fingerprint,
+            result,
+            ordering,
+            self.settings,
+            calculation=calculation,
+            candidate_id=candidate_id,
+            ordering_label=ordering_label,
+            ordering_fingerprint=ordering_fingerprint,
             model_version=model_version,
         )
 
@@ -133,12 +138,21 @@ class GPAWRelaxMaker(Maker):
         ordering = ordering_input(_as_structure(structure), source=f"{candidate_id} {ordering_label}")
         directory = calculation_dir(self.workdir, candidate_id, ordering_fingerprint, "relax")
         result = relax(
-            ordering, self.settings, directory, fmax=self.fmax,
-            relax_cell=self.relax_cell, steps=self.steps,
+            ordering,
+            self.settings,
+            directory,
+            fmax=self.fmax,
+            relax_cell=self.relax_cell,
+            steps=self.steps,
         )
         return validation_doc(
-            result, ordering, self.settings, calculation="relax", candidate_id=candidate_id,
-            ordering_label=ordering_label, ordering_fingerprint=ordering_fingerprint,
+            result,
+            ordering,
+            self.settings,
+            calculation="relax",
+            candidate_id=candidate_id,
+            ordering_label=ordering_label,
+            ordering_fingerprint=ordering_fingerprint,
             model_version=model_version,
         )
 
@@ -177,16 +191,24 @@ class GPAWAnisotropyMaker(Maker):
         ordering = ordering_input(_as_structure(structure), source=f"{candidate_id} {ordering_label}")
         if ordering.noncollinear:
             raise InputError(
-                "non-collinear moments", source=f"{candidate_id} {ordering_label}", field="magmom",
+                "non-collinear moments",
+                source=f"{candidate_id} {ordering_label}",
+                field="magmom",
                 expected="collinear moments for the force-theorem anisotropy",
             )
         directory = calculation_dir(self.workdir, candidate_id, ordering_fingerprint, "soc_force_theorem")
         result = single_point(ordering, self.settings, directory, wave_functions=True)
         anisotropy = force_theorem_anisotropy(result.calc, self.extra_directions)
         return validation_doc(
-            result, ordering, self.settings, calculation="soc_force_theorem", candidate_id=candidate_id,
-            ordering_label=ordering_label, ordering_fingerprint=ordering_fingerprint,
-            model_version=model_version, anisotropy=anisotropy,
+            result,
+            ordering,
+            self.settings,
+            calculation="soc_force_theorem",
+            candidate_id=candidate_id,
+            ordering_label=ordering_label,
+            ordering_fingerprint=ordering_fingerprint,
+            model_version=model_version,
+            anisotropy=anisotropy,
         )
 
 
@@ -223,8 +245,12 @@ class GPAWValidationMaker(Maker):
         model_version: str | None = None,
     ) -> Flow:
         """Flow whose output is the ``DFTValidationDoc`` of the last calculation."""
-        ids = dict(candidate_id=candidate_id, ordering_label=ordering_label,
-                   ordering_fingerprint=ordering_fingerprint, model_version=model_version)
+        ids = dict(
+            candidate_id=candidate_id,
+            ordering_label=ordering_label,
+            ordering_fingerprint=ordering_fingerprint,
+            model_version=model_version,
+        )
         jobs = []
         if self.relax_maker is not None:
             jobs.append(self.relax_maker.make(structure, **ids))

@@ -62,16 +62,28 @@ def ordering_input(structure: Structure, source: str = "structure") -> OrderingI
         No ``magmom`` property, a disordered site, or a moment that is neither a float nor a 3-vector.
     """
     if not structure.is_ordered:
-        raise InputError("the structure has partially occupied sites", source=source, field="sites",
-                         expected="an ordered structure")
+        raise InputError(
+            "the structure has partially occupied sites",
+            source=source,
+            field="sites",
+            expected="an ordered structure",
+        )
     magmoms = structure.site_properties.get("magmom")
     if magmoms is None:
-        raise InputError("the structure has no 'magmom' site property", source=source, field="magmom",
-                         expected="one moment per site (mu_B), e.g. from an ordering")
+        raise InputError(
+            "the structure has no 'magmom' site property",
+            source=source,
+            field="magmom",
+            expected="one moment per site (mu_B), e.g. from an ordering",
+        )
     moments = structure_moments(structure, source=source)
     if not np.any(np.linalg.norm(moments, axis=1) > ZERO_MOMENT):
-        raise InputError("every moment is zero", source=source, field="magmom",
-                         expected="at least one site with a moment (mu_B)")
+        raise InputError(
+            "every moment is zero",
+            source=source,
+            field="magmom",
+            expected="at least one site with a moment (mu_B)",
+        )
     noncollinear = bool(np.any(np.abs(moments[:, :2]) > ZERO_MOMENT))
     atoms = AseAtomsAdaptor.get_atoms(structure.copy(site_properties={}))
     # GPAW's log writer fails on cells with negative diagonal entries: rotate lattice, positions

@@ -115,8 +115,16 @@ class GPAWSettings(MSONable):
         ]
         for name, ok, expected in checks:
             if not ok:
-                raise InputError(f"invalid value {getattr(self, name)!r}", source="GPAWSettings",
-                                 field=name, expected=expected)
+                raise InputError(
+                    f"invalid value {getattr(self, name)!r}",
+                    source="GPAWSettings",
+                    field=name,
+                    expected=expected,
+                )
         if not (self.hubbard is None or self.hubbard == "mp" or isinstance(self.hubbard, dict)):
-            raise InputError(f"invalid value {self.hubbard!r}", source="GPAWSettings", field="hubbard",
-                             expected="'mp', a mapping element -> U in eV, or None")
+            raise InputError(
+                f"invalid value {self.hubbard!r}",
+                source="GPAWSettings",
+                field="hubbard",
+                expected="'mp', a mapping element -> U in eV, or None",
+            )

@@ -42,8 +42,11 @@ def rocksalt_afm2(metal: str, ordering: str, a: float | None = None, moment: flo
     """
     a = a or {"Ni": 4.177, "Mn": 4.445, "Co": 4.260, "Fe": 4.332}[metal]
     lattice = Lattice(a * np.array([[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]]))
-    cell = Structure(lattice, [metal, metal, "O", "O"],
-                     [[0, 0, 0], [0.5, 0.5, 0.5], [0.25, 0.25, 0.25], [0.75, 0.75, 0.75]])
+    cell = Structure(
+        lattice,
+        [metal, metal, "O", "O"],
+        [[0, 0, 0], [0.5, 0.5, 0.5], [0.25, 0.25, 0.25], [0.75, 0.75, 0.75]],
+    )
     signs = {"FM": [1, 1], "AFM-II": [1, -1]}[ordering]
     cell = _with_moments(cell, [moment * signs[0], moment * signs[1], 0.0, 0.0])
     return cell.get_reduced_structure("niggli")  # cell angles 33.6 deg -> near 60/90 deg
@@ -52,9 +55,16 @@ def rocksalt_afm2(metal: str, ordering: str, a: float | None = None, moment: flo
 def rutile_mnf2(ordering: str, a: float = 4.873, c: float = 3.310, u: float = 0.305) -> Structure:
     """Rutile MnF2 (P4_2/mnm); ``ordering`` 'FM' or 'AFM' (corner and body-centre Mn opposite)."""
     cell = Structure(
-        Lattice.tetragonal(a, c), ["Mn", "Mn", "F", "F", "F", "F"],
-        [[0, 0, 0], [0.5, 0.5, 0.5], [u, u, 0], [1 - u, 1 - u, 0],
-         [0.5 + u, 0.5 - u, 0.5], [0.5 - u, 0.5 + u, 0.5]],
+        Lattice.tetragonal(a, c),
+        ["Mn", "Mn", "F", "F", "F", "F"],
+        [
+            [0, 0, 0],
+            [0.5, 0.5, 0.5],
+            [u, u, 0],
+            [1 - u, 1 - u, 0],
+            [0.5 + u, 0.5 - u, 0.5],
+            [0.5 - u, 0.5 + u, 0.5],
+        ],
     )
     signs = {"FM": [1, 1], "AFM": [1, -1]}[ordering]
     return _with_moments(cell, [5.0 * signs[0], 5.0 * signs[1], 0, 0, 0, 0])

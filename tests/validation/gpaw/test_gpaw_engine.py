@@ -39,8 +39,13 @@ LOW = GPAWSettings(ecut_eV=300.0, kpoint_density=2.0, smearing_eV=0.1)
 
 
 def _run(maker, structure, label: str) -> DFTValidationDoc:
-    flow_or_job = maker.make(structure, candidate_id="Fe-bcc", ordering_label=label,
-                             ordering_fingerprint=f"fp-{label}", model_version="test-model")
+    flow_or_job = maker.make(
+        structure,
+        candidate_id="Fe-bcc",
+        ordering_label=label,
+        ordering_fingerprint=f"fp-{label}",
+        model_version="test-model",
+    )
     responses = run_locally(flow_or_job, log=False, ensure_success=True)
     last = flow_or_job.jobs[-1] if hasattr(flow_or_job, "jobs") else flow_or_job
     return responses[last.uuid][1].output
@@ -185,10 +190,28 @@ def test_cli_writes_validation_documents(tmp_path):
     path = tmp_path / "Fe_AFM.json"
     path.write_text(json.dumps(bcc_fe("AFM-B2").as_dict()))
     db = tmp_path / "db"
-    result = CliRunner().invoke(app, [
-        "validate", "--engine", "gpaw", "--structure", str(path), "--db", str(db), "--candidate", "Fe-demo",
-        "--workdir", str(tmp_path / "work"), "--ecut", "300", "--kpoint-density", "2", "--smearing", "0.1",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            "--engine",
+            "gpaw",
+            "--structure",
+            str(path),
+            "--db",
+            str(db),
+            "--candidate",
+            "Fe-demo",
+            "--workdir",
+            str(tmp_path / "work"),
+            "--ecut",
+            "300",
+            "--kpoint-density",
+            "2",
+            "--smearing",
+            "0.1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     docs = list(build_stores(StoreConfig(kind="embedded", path=db)).validations.query({}))
     assert len(docs) == 1
@@ -197,7 +220,8 @@ def test_cli_writes_validation_documents(tmp_path):
 
 
 def test_cli_rejects_unknown_engine(tmp_path):
-    result = CliRunner().invoke(app, ["validate", "--engine", "abinit", "--candidate", "x",
-                                      "--db", str(tmp_path / "db")])
+    result = CliRunner().invoke(
+        app, ["validate", "--engine", "abinit", "--candidate", "x", "--db", str(tmp_path / "db")]
+    )
     assert result.exit_code == 1
     assert "--engine" in result.output

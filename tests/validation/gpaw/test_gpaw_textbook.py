@@ -71,9 +71,11 @@ def test_unconstrained_noncollinear_scf_relaxes_canting(tmp_path):
     from magscreen.validation.gpaw.textbook import bcc_fe
 
     angle = np.radians(30.0)
-    canted = bcc_fe("FM").copy(site_properties={
-        "magmom": [Magmom([0, 0, 2.5]), Magmom([2.5 * np.sin(angle), 0, 2.5 * np.cos(angle)])]
-    })
+    canted = bcc_fe("FM").copy(
+        site_properties={
+            "magmom": [Magmom([0, 0, 2.5]), Magmom([2.5 * np.sin(angle), 0, 2.5 * np.cos(angle)])]
+        }
+    )
     settings = GPAWSettings(xc="LDA", ecut_eV=300.0, kpoint_density=2.0, smearing_eV=0.1)
     doc = _doc(GPAWStaticMaker(settings=settings, workdir=str(tmp_path)), canted, "Fe", "canted-30")
     assert doc.calculation == "noncollinear_static" and doc.settings.noncollinear
