@@ -33,7 +33,8 @@ def anisotropy_rows(candidates: list) -> list[list[str]]:
     for c in with_field:
         a = c.anisotropy
         if a.status != "predicted":
-            rows.append([c.candidate_id, c.formula, a.ordering_label, f"{a.status}: {a.reason}", *["-"] * 6])
+            status = a.status.replace("_", " ")  # the reason is in the document (anisotropy.reason)
+            rows.append([c.candidate_id, c.formula, a.ordering_label, status, *["-"] * 6])
             continue
         axis = a.easy_axis_label or "-"
         if a.easy_axis:
