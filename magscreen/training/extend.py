@@ -192,10 +192,27 @@ def with_element_heads(model: MagneticPotential, elements: Iterable[str]) -> Mag
             padded[: state[key].shape[0]] = state[key]
             state[key] = padded
     grown.load_state_dict(state)
-    grown.magnetic_domain = model.magnetic_domain
-    grown.magnetic_environments = copy.deepcopy(model.magnetic_environments)
-    grown.lineage = copy.deepcopy(model.lineage)
+    for name in (
+        "magnetic_domain",
+        "magnetic_environments",
+        "soc_domain",
+        "soc_environments",
+        "soc_moments",
+        "lineage",
+    ):
+        setattr(grown, name, copy.deepcopy(getattr(model, name)))
     return grown
+
+
+def spin_orbit_columns(model: MagneticPotential) -> np.ndarray:
+    """Mask of the readout weights of the spin-orbit block (order of ``get_readout``): collinear
+    ordering energies say nothing about anisotropy, so an extension never moves them."""
+    mask = []
+    soc_layer = model.magnetic.soc_coefficients[-1] if model.soc else None
+    for layer in model.magnetic.output_layers():
+        size = layer.weight.numel() + layer.bias.numel()
+        mask.append(np.full(size, layer is soc_layer))
+    return np.concatenate(mask)
 
 
 def moved_knowledge(base: MagneticPotential, environments: dict[str, list[list[str]]]) -> list[str]:
@@ -398,6 +415,8 @@ def extend_model(
     factor = _prior_factor(base, n_base)
     if factor is not None:
         variance[:n_base] = 0.0  # the base weights move within the posterior; new heads by the ridge
+        factor[spin_orbit_columns(model)] = 0.0
+    variance[spin_orbit_columns(model)] = 0.0
     change, group_offsets = _solve(design, offsets, residual, variance, factor)
     set_readout(model, base_weights + change)
     model.readout_posterior = None  # the base's posterior does not describe the extended weights

@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 import pytest
+import torch
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
@@ -355,3 +356,22 @@ def test_a_trained_head_in_a_new_environment_is_refused_without_a_posterior(base
         deviations=np.ones((4, len(get_readout(base)))), noise_scale=1.0
     )
     assert extend_model(held, frames).prior == "posterior"
+
+
+def test_the_spin_orbit_block_is_left_alone(toy_dft):
+    """Collinear ordering energies carry no anisotropy: the spin-orbit output layer does not move,
+    and a grown model keeps the spin-orbit domain."""
+    model = MagneticPotential(
+        soc=True,
+        seed=3,
+        species=("O", "Fe", "Mn"),
+        cutoff=5.0,
+        magnetic=MagneticHyperparameters(element_heads=("Fe",)),
+    ).double()
+    model.soc_domain = ("Mn",)  # the toy's Mn atoms see the spin-orbit block
+    model.soc_environments = {"Mn": [["Mn", "O"]]}
+    soc_before = model.magnetic.soc_coefficients[-1].weight.detach().clone()
+    extension = extend_model(model, toy_dft[:3])
+    assert extension.new_heads == ("Mn",) and extension.model.soc_domain == ("Mn",)
+    assert torch.equal(extension.model.magnetic.soc_coefficients[-1].weight.detach(), soc_before)
+    assert max(abs(r) for r in extension.residuals_meV_per_atom.values()) < 0.5
