@@ -15,6 +15,7 @@ app = typer.Typer(
 # (Each module defines functions decorated with ``@app.command()`` using ``from magscreen.cli import app``.)
 from magscreen.cli import anisotropy as _anisotropy  # noqa: E402,F401
 from magscreen.cli import campaign as _campaign  # noqa: E402,F401
+from magscreen.cli import dataset as _dataset  # noqa: E402,F401
 from magscreen.cli import extend as _extend  # noqa: E402,F401
 from magscreen.cli import orderings as _orderings  # noqa: E402,F401
 from magscreen.cli import submit as _submit  # noqa: E402,F401
