@@ -187,7 +187,11 @@ def _worker(
         computed += 1
         records = store.records()
         left = sum(c for fid, c in costs.items() if fid not in records)
-        ended = [records[f.frame_id]["status"] for f in frames if f.frame_id in records]
+        ended = [
+            records[f.frame_id]["status"]
+            for f in frames
+            if f.frame_id in records and records[f.frame_id].get("settings_key") == engine.settings_key(f)
+        ]
         status = "done" if labels is not None else f"FAILED ({reason[:300]})"
         print(
             f"[{label}] {frame.frame_id} ({len(frame.atoms)} atoms, tier {frame.tier}): {status}"
