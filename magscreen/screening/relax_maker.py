@@ -68,31 +68,28 @@ class RelaxOrderingMaker(Maker):
         domain = magnetic_domain(calculator, structure_to_atoms(structure))
         gaps = domain_gaps(calculator, structure_to_atoms(structure), magnetic_elements)
         ordering_id = MagneticOrderingDoc.make_id(candidate_id, fingerprint, version)
-        store.connect()
-        if store.query_one({store.key: ordering_id}, properties=[store.key]) is not None:
-            emit("ordering", skipped=True, candidate_id=candidate_id, label=label)
+
+        def outcome(skipped: bool, error: str | None = None) -> OrderingOutcome:
+            emit("ordering", skipped=skipped, candidate_id=candidate_id, label=label)
             return OrderingOutcome(
                 ordering_id=ordering_id,
                 model_version=version,
                 magnetic_domain=domain,
                 domain_gaps=gaps,
-                skipped=True,
+                skipped=skipped,
+                error=error,
             )
+
+        store.connect()
+        if store.query_one({store.key: ordering_id}, properties=[store.key]) is not None:
+            return outcome(skipped=True)
 
         atoms = structure_to_atoms(structure)
         initial = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
         try:
             result = relax_ordering(atoms, calculator, self.settings)
         except MagscreenError as error:  # e.g. an element the model does not know
-            emit("ordering", skipped=False, candidate_id=candidate_id, label=label)
-            return OrderingOutcome(
-                ordering_id=ordering_id,
-                model_version=version,
-                magnetic_domain=domain,
-                domain_gaps=gaps,
-                skipped=False,
-                error=str(error),
-            )
+            return outcome(skipped=False, error=str(error))
         relaxed = result.atoms
         moments = np.asarray(relaxed.get_initial_magnetic_moments(), dtype=float)
         final = AseAtomsAdaptor.get_structure(relaxed.copy())
@@ -128,11 +125,4 @@ class RelaxOrderingMaker(Maker):
             wall_time_s=result.wall_time_s,
         )
         store.update(doc.model_dump(mode="json"))
-        emit("ordering", skipped=False, candidate_id=candidate_id, label=label)
-        return OrderingOutcome(
-            ordering_id=ordering_id,
-            model_version=version,
-            magnetic_domain=domain,
-            domain_gaps=gaps,
-            skipped=False,
-        )
+        return outcome(skipped=False)
