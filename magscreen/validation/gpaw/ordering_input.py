@@ -68,15 +68,7 @@ def ordering_input(structure: Structure, source: str = "structure") -> OrderingI
             field="sites",
             expected="an ordered structure",
         )
-    magmoms = structure.site_properties.get("magmom")
-    if magmoms is None:
-        raise InputError(
-            "the structure has no 'magmom' site property",
-            source=source,
-            field="magmom",
-            expected="one moment per site (mu_B), e.g. from an ordering",
-        )
-    moments = structure_moments(structure, source=source)
+    moments = structure_moments(structure, source=source)  # raises when there is no 'magmom'
     if not np.any(np.linalg.norm(moments, axis=1) > ZERO_MOMENT):
         raise InputError(
             "every moment is zero",
