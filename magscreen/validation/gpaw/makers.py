@@ -24,7 +24,7 @@ from magscreen.schemas.validation import DFTValidationDoc
 from magscreen.validation.gpaw.anisotropy import force_theorem_anisotropy
 from magscreen.validation.gpaw.calculation import relax, single_point
 from magscreen.validation.gpaw.documents import validation_doc
-from magscreen.validation.gpaw.ordering_input import ordering_input
+from magscreen.validation.gpaw.ordering_input import OrderingInput, ordering_input
 from magscreen.validation.gpaw.settings import GPAWSettings
 
 __all__ = [
@@ -51,6 +51,11 @@ def calculation_dir(workdir: str | None, candidate_id: str, fingerprint: str, ca
 
 def _as_structure(structure: Structure | dict) -> Structure:
     return structure if isinstance(structure, Structure) else Structure.from_dict(structure)
+
+
+def _ordering(structure: Structure | dict, candidate_id: str, ordering_label: str) -> OrderingInput:
+    """GPAW input of ``structure``'s ordering; errors name the candidate and the ordering."""
+    return ordering_input(_as_structure(structure), source=f"{candidate_id} {ordering_label}")
 
 
 @dataclass
@@ -82,7 +87,7 @@ class GPAWStaticMaker(Maker):
         model_version: str | None = None,
     ) -> DFTValidationDoc:
         """Job: SCF energy and moments (mu_B) of ``structure``."""
-        ordering = ordering_input(_as_structure(structure), source=f"{candidate_id} {ordering_label}")
+        ordering = _ordering(structure, candidate_id, ordering_label)
         calculation = "noncollinear_static" if ordering.noncollinear else "static"
         directory = calculation_dir(self.workdir, candidate_id, ordering_fingerprint, calculation)
         result = single_point(ordering, self.settings, directory)
@@ -135,7 +140,7 @@ class GPAWRelaxMaker(Maker):
         model_version: str | None = None,
     ) -> DFTValidationDoc:
         """Job: relaxed structure, energy and moments (mu_B) of ``structure``."""
-        ordering = ordering_input(_as_structure(structure), source=f"{candidate_id} {ordering_label}")
+        ordering = _ordering(structure, candidate_id, ordering_label)
         directory = calculation_dir(self.workdir, candidate_id, ordering_fingerprint, "relax")
         result = relax(
             ordering,
@@ -188,7 +193,7 @@ class GPAWAnisotropyMaker(Maker):
         model_version: str | None = None,
     ) -> DFTValidationDoc:
         """Job: energy, moments (mu_B), anisotropy energies and MAE (ueV/atom) of ``structure``."""
-        ordering = ordering_input(_as_structure(structure), source=f"{candidate_id} {ordering_label}")
+        ordering = _ordering(structure, candidate_id, ordering_label)
         if ordering.noncollinear:
             raise InputError(
                 "non-collinear moments",
