@@ -49,18 +49,11 @@ def orderings(
     from rich.console import Console
 
     from magscreen.magnetism.enumeration import enumerate_orderings
-    from magscreen.sources.files import load_structure_files
+    from magscreen.sources.files import load_one_structure
 
     console, errors = Console(), Console(stderr=True)
     try:
-        candidates = load_structure_files(structure_file, require_magnetic=False)
-        if len(candidates) != 1:
-            raise InputError(
-                f"the file holds {len(candidates)} structures",
-                source=structure_file,
-                expected="exactly one structure",
-            )
-        structure = candidates[0].structure
+        structure = load_one_structure(structure_file)
         settings = OrderingSettings(
             max_magnetic_atoms=max_magnetic_atoms,
             max_orderings=max_orderings,

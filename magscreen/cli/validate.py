@@ -40,19 +40,11 @@ def _start_gpaw_mpi() -> None:
 def _read_structure(path: Path, magmoms: str | None) -> Structure:
     """Structure from a file (the campaign's reader: CIF/mcif, POSCAR, extxyz, pymatgen JSON), moments
     from the file or ``magmoms``."""
-    from magscreen.sources.files import load_structure_files
+    from magscreen.sources.files import load_one_structure
 
     if not path.is_file():
         raise InputError("file not found", source=path, field="--structure", expected="a structure file")
-    candidates = load_structure_files(path, require_magnetic=False)
-    if len(candidates) != 1:
-        raise InputError(
-            f"the file holds {len(candidates)} structures",
-            source=path,
-            field="--structure",
-            expected="exactly one structure",
-        )
-    structure = candidates[0].structure
+    structure = load_one_structure(path, field="--structure")
     if magmoms is not None:
         try:
             values = [float(v) for v in magmoms.replace(",", " ").split()]

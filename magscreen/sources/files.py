@@ -173,3 +173,24 @@ def load_structure_files(path: str | Path, *, require_magnetic: bool = True) -> 
             expected="file names with distinct stems (e.g. not both NiO.cif and NiO.vasp)",
         )
     return candidates
+
+
+def load_one_structure(path: str | Path, *, field: str | None = None) -> Structure:
+    """The single structure of a structure file, read as :func:`load_structure_files` reads it.
+
+    Magnetic elements are not required. ``field`` (e.g. a command-line option) is named in the error.
+
+    Raises
+    ------
+    InputError
+        The file holds more (or fewer) than one structure; as :func:`load_structure_files` otherwise.
+    """
+    candidates = load_structure_files(path, require_magnetic=False)
+    if len(candidates) != 1:
+        raise InputError(
+            f"the file holds {len(candidates)} structures",
+            source=path,
+            field=field,
+            expected="exactly one structure",
+        )
+    return candidates[0].structure
