@@ -6,7 +6,8 @@ time beside the totals (a loaded shared machine inflates the wall times). Usage:
     OMP_NUM_THREADS=1 python benchmarks/bench_stores.py --store sqlite --n 2000
     OMP_NUM_THREADS=1 python benchmarks/bench_stores.py --store monty --n 1000
 
-``--store monty`` needs montydb (in the ``bench`` extra: ``pip install -e ".[bench]"``), which magscreen itself does not use.
+``--store monty`` needs montydb (the ``bench`` extra: ``pip install -e ".[bench]"``);
+magscreen itself does not use it.
 Results: docs/benchmarks.md, "Stores at campaign scale".
 """
 
