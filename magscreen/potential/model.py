@@ -218,6 +218,16 @@ class MagneticPotential(nn.Module):
         """Device of the weights."""
         return next(self.parameters()).device
 
+    def learned_state(self) -> dict[str, torch.Tensor]:
+        """The state dict without e3nn's code-generated constants.
+
+        ``copy.deepcopy`` registers the constants of e3nn's compiled tensor products
+        (``..._tensor_constantN``) as buffers; they follow from the architecture, so checkpoints,
+        versions and weight transfers leave them out (a deep copy keeps its version and its
+        checkpoint loads into a fresh model).
+        """
+        return {k: v for k, v in self.state_dict().items() if "._tensor_constant" not in k}
+
     @property
     def model_version(self) -> str:
         """``<backbone>-soc|nosoc-<hash>``; the hash is of the weights, so it changes with them.
@@ -226,7 +236,7 @@ class MagneticPotential(nn.Module):
         the frames>-<hash of the weights>``, so its version names what it grew from.
         """
         digest = hashlib.sha256()
-        for name, tensor in sorted(self.state_dict().items()):
+        for name, tensor in sorted(self.learned_state().items()):
             digest.update(name.encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         if self.lineage:  # extended: <base version>+ext-<hash of the frames>-<hash of the weights>
@@ -429,7 +439,7 @@ class MagneticPotential(nn.Module):
             backbone_name=self.backbone_name,
         ).to(self.dtype)
         target = new.state_dict()
-        for key, value in self.state_dict().items():
+        for key, value in self.learned_state().items():
             if target[key].shape != value.shape:  # radial[-1], sender: exchange rows first
                 target[key][: value.shape[0]] = value
             else:
@@ -576,7 +586,7 @@ class MagneticPotential(nn.Module):
                 else self.readout_posterior.as_checkpoint(),
                 "model_version": self.model_version,
                 "dtype": str(self.dtype).removeprefix("torch."),
-                "state_dict": {k: v.detach().cpu() for k, v in self.state_dict().items()},
+                "state_dict": {k: v.detach().cpu() for k, v in self.learned_state().items()},
             },
             path,
         )
@@ -608,7 +618,9 @@ class MagneticPotential(nn.Module):
             backbone_config=hyper["backbone_config"],
             backbone_name=hyper["backbone_name"],
         ).to(getattr(torch, payload.get("dtype", "float32")))
-        model.load_state_dict(payload["state_dict"])
+        model.load_state_dict(
+            {k: v for k, v in payload["state_dict"].items() if "._tensor_constant" not in k}
+        )
         model.magnetic_domain = tuple(payload.get("magnetic_domain", ()))
         model.magnetic_environments = payload.get("magnetic_environments", {})
         model.soc_domain = tuple(payload.get("soc_domain", ()))

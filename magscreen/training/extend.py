@@ -185,7 +185,7 @@ def with_element_heads(model: MagneticPotential, elements: Iterable[str]) -> Mag
         backbone_config=model.backbone.config,
         backbone_name=model.backbone_name,
     ).to(model.dtype)
-    state = model.state_dict()
+    state = model.learned_state()
     for key, target in grown.state_dict().items():
         if state[key].shape != target.shape:  # head outputs grow along their first axis, at the end
             padded = torch.zeros_like(target)

@@ -12,6 +12,7 @@ from potential_helpers import crystal, evaluate
 
 from magscreen.errors import InputError, ModelDomainError
 from magscreen.potential import MagneticCalculator, MagneticPotential, build_graph, collate
+from magscreen.potential.calculator import SHIPPED_MODELS_DIR
 
 
 def test_calculator_matches_model_and_reads_collinear_moments(model):
@@ -215,3 +216,15 @@ def test_derivatives_under_no_grad(model):
         quiet = evaluate(model, atoms)
     np.testing.assert_array_equal(quiet["forces"], reference["forces"])
     np.testing.assert_array_equal(quiet["magnetic_forces"], reference["magnetic_forces"])
+
+
+def test_deep_copy_keeps_version_and_checkpoint_loads(tmp_path):
+    """A deep copy of the shipped model (e3nn then registers its compiled constants as buffers) keeps
+    the model version, and its checkpoint loads into a fresh model with the same energy."""
+    shipped = MagneticPotential.load(SHIPPED_MODELS_DIR / "monoxides.pt")
+    twin = copy.deepcopy(shipped)
+    assert any("._tensor_constant" in key for key in twin.state_dict())  # the case this test is about
+    assert twin.model_version == shipped.model_version
+    loaded = MagneticPotential.load(twin.save(tmp_path / "twin.pt"))
+    atoms = crystal()
+    assert evaluate(loaded, atoms)["energy"] == evaluate(shipped, atoms)["energy"]
