@@ -63,6 +63,7 @@ DEFAULT_FIELDS = {
     "campaigns": ["name", "model_version", "n_orderings", "n_orderings_computed", "n_orderings_skipped"],
     "validations": ["candidate_id", "ordering_label", "engine", "energy_per_magnetic_atom_eV", "converged"],
     "outputs": ["uuid", "index", "name"],
+    "extensions": ["candidate_id", "formula", "status", "engine", "extended_model_version", "error"],
 }
 
 

@@ -323,3 +323,12 @@ def test_run_shows_an_eta(tmp_path):
     config = write_config(tmp_path, "heisenberg:1,-10", ["NiO"])
     result = runner.invoke(app, ["run", str(config), "--report-dir", str(tmp_path / "report")])
     assert result.exit_code == 0 and "ETA" in result.output
+
+
+def test_every_collection_has_default_query_fields():
+    """`magscreen query --collection X` works for every collection of a campaign store (the
+    extensions collection once ended in a KeyError traceback)."""
+    from magscreen.cli.campaign import DEFAULT_FIELDS
+    from magscreen.config import COLLECTIONS
+
+    assert set(DEFAULT_FIELDS) == set(COLLECTIONS)
