@@ -66,6 +66,11 @@ CHECKPOINT_FORMAT = "magscreen-magnetic-potential-2"  # 2: length slope of excha
 CHECKPOINT_VERSION = 1
 
 
+def _learned(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` without e3nn's code-generated ``..._tensor_constantN`` entries."""
+    return {k: v for k, v in state.items() if "._tensor_constant" not in k}
+
+
 @dataclass(frozen=True, eq=False)
 class BackboneCache:
     """Backbone outputs of a batch, computed once and reused while the backbone is frozen.
@@ -226,7 +231,7 @@ class MagneticPotential(nn.Module):
         versions and weight transfers leave them out (a deep copy keeps its version and its
         checkpoint loads into a fresh model).
         """
-        return {k: v for k, v in self.state_dict().items() if "._tensor_constant" not in k}
+        return _learned(self.state_dict())
 
     @property
     def model_version(self) -> str:
@@ -618,9 +623,7 @@ class MagneticPotential(nn.Module):
             backbone_config=hyper["backbone_config"],
             backbone_name=hyper["backbone_name"],
         ).to(getattr(torch, payload.get("dtype", "float32")))
-        model.load_state_dict(
-            {k: v for k, v in payload["state_dict"].items() if "._tensor_constant" not in k}
-        )
+        model.load_state_dict(_learned(payload["state_dict"]))
         model.magnetic_domain = tuple(payload.get("magnetic_domain", ()))
         model.magnetic_environments = payload.get("magnetic_environments", {})
         model.soc_domain = tuple(payload.get("soc_domain", ()))
