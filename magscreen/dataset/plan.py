@@ -3,10 +3,11 @@
 Per compound: the collinear orderings of ``magscreen.magnetism.enumerate_collinear`` within the
 supercell limits; FM first, then the antiferro- and ferrimagnetic orderings with the smallest
 cells (ties in the enumerator's priority: zero net moment, then symmetry). Every registered frame
-kind turns the ladder into frames. The build computes tier 1 first, then 2, ...; within a tier in
-rounds (the first two orderings of every compound, then the next two, ...: whatever finishes gives
-as many compounds an ordering gap as possible), within a round the compounds with the cheapest
-frames first, and within a compound the cheapest frames first.
+kind turns the ladder into frames. The orderings at the reference lattice come first, in rounds
+across both compound tiers (the first two orderings of every compound, tier 1 before tier 2, then
+the next two, ...: whatever finishes gives as many compounds an ordering gap as possible); then
+the other kinds by tier (strain 3, rattle 4). Within a round the compounds with the cheapest frames
+come first, and within a compound the cheapest frames first.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def cached_ladder(
     return ladder
 
 
-#: Orderings per compound in one round of a tier: every compound's first two orderings (FM and the
+#: Orderings per compound in one round: every compound's first two orderings (FM and the
 #: first AFM: one ordering gap) come before any compound's third.
 ROUND_SIZE = 2
 
@@ -187,8 +188,9 @@ def build_plan(
     }
     frames.sort(
         key=lambda f: (
-            f.tier,
+            0 if f.kind == "ordering" else f.tier,
             rank[(f.compound, f.fingerprint)] // ROUND_SIZE,
+            f.tier,
             group_cost[(f.tier, f.compound)],
             f.compound,
             costs[f.frame_id],
