@@ -57,11 +57,12 @@ def is_metallic(spec: CompoundSpec, structure: Structure, gpaw: TrainingGPAWSett
 def compound_ladder(
     spec: CompoundSpec, config: DatasetConfig, source: str | Path = "dataset config"
 ) -> CompoundLadder:
-    """The compound's orderings: FM and up to ``antiferro`` others, smallest cells first, <= ``max_atoms``."""
+    """The compound's orderings: FM and up to ``antiferro`` others (the compound's own number where it
+    sets one), smallest cells first, <= ``max_atoms``."""
     from magscreen.magnetism import enumerate_collinear
 
     structure = compound_structure(spec)
-    plan = config.orderings
+    plan = config.ordering_settings(spec)
     try:
         result = enumerate_collinear(
             structure,
@@ -89,10 +90,16 @@ def cached_ladder(
 ) -> CompoundLadder:
     """:func:`compound_ladder`, read from ``<work_dir>/ladders/`` when compound and ordering settings match.
 
-    Enumerating every compound takes about a minute; each worker and ``status`` would repeat it.
+    Enumerating every compound takes about a minute; each worker and ``status`` would repeat it. The key
+    holds the compound's effective ordering settings (its own ``antiferro`` folded in), so compounds
+    that set none keep their cached ladders.
     """
     key_text = json.dumps(
-        [spec.model_dump(mode="json"), config.orderings.model_dump(mode="json"), config.gpaw.gapped_anions],
+        [
+            spec.model_dump(mode="json", exclude={"antiferro"}),
+            config.ordering_settings(spec).model_dump(mode="json"),
+            config.gpaw.gapped_anions,
+        ],
         sort_keys=True,
     )
     key = hashlib.sha256(key_text.encode()).hexdigest()[:12]

@@ -58,6 +58,12 @@ class CompoundSpec(_Section):
         description="Start each SCF without point-group symmetry from a distorted cell's density "
         "(orbitally degenerate ions such as high-spin Fe2+ and Co2+ in rocksalt).",
     )
+    antiferro: int | None = Field(
+        None,
+        ge=0,
+        description="Antiferro- and ferrimagnetic orderings of this compound besides FM (default: "
+        "orderings.antiferro); longer ladders for ranking benchmarks such as domain extension.",
+    )
     note: str = Field("", description="Why this compound is here or skipped; its structure's source.")
 
     @model_validator(mode="after")
@@ -180,6 +186,12 @@ class DatasetConfig(_Section):
         default_factory=lambda: ["ordering", "strain", "rattle"],
         description="Frame kinds to plan (registry names).",
     )
+
+    def ordering_settings(self, spec: CompoundSpec) -> OrderingPlanSettings:
+        """The ordering settings of one compound: ``orderings`` with the compound's own ``antiferro``."""
+        if spec.antiferro is None:
+            return self.orderings
+        return self.orderings.model_copy(update={"antiferro": spec.antiferro})
 
     @model_validator(mode="after")
     def _unique_names(self) -> DatasetConfig:

@@ -88,3 +88,37 @@ def test_every_compound_gets_its_first_gap_before_any_third_ordering(write_confi
     assert len(ranks) == 8
     assert sorted(ranks[:4]) == [0, 0, 1, 1] and sorted(ranks[4:]) == [2, 2, 3, 3]
     assert {f.compound for f in frames[:4]} == {"Ni-fcc", "Fe-bcc"}
+
+
+def test_a_compound_own_antiferro_lengthens_its_ladder_and_keeps_the_others(write_config):
+    compounds = [
+        {"name": "Ni-fcc", "snapshot": "Ni-fcc", "antiferro": 6},
+        {"name": "Fe-bcc", "snapshot": "Fe-bcc"},
+    ]
+    config, frames, ladders = _plan(write_config(compounds=compounds, kinds=["ordering"]))
+    sizes = {lad.spec.name: len(lad.orderings) for lad in ladders}
+    assert sizes == {"Ni-fcc": 7, "Fe-bcc": 4}  # FM + 6 of its own, FM + the build's 3
+    long = next(lad for lad in ladders if lad.spec.name == "Ni-fcc")
+    cells = [len(o.structure) for o in long.orderings[1:]]
+    assert cells == sorted(cells)
+    # the first four orderings are those of the build-wide setting: same frames, nothing recomputed
+    _, short_frames, _ = _plan(write_config(compounds=[{"name": "Ni-fcc", "snapshot": "Ni-fcc"}]))
+    short = [f.frame_id for f in short_frames if f.kind == "ordering"]
+    assert short == [f.frame_id for f in frames if f.compound == "Ni-fcc"][:4]
+    # the later orderings come in later rounds, after every compound's first four
+    ranks = [i for f in frames for i, o in enumerate(long.orderings) if o.fingerprint == f.fingerprint]
+    assert sorted(ranks[-3:-1]) == [4, 5] and ranks[-1] == 6 and max(ranks[:-3]) == 3
+
+
+def test_ladder_cache_key_changes_only_for_the_compound_that_sets_antiferro(write_config):
+    plain = write_config(compounds=[{"name": "Fe-bcc", "snapshot": "Fe-bcc"}], kinds=["ordering"])
+    config = load_dataset_config(plain)
+    build_plan(config, source=plain)
+    cached = sorted(p.name for p in (config.work_dir / "ladders").iterdir())
+    again = write_config(compounds=[{"name": "Fe-bcc", "snapshot": "Fe-bcc", "antiferro": 3}])
+    build_plan(load_dataset_config(again), source=again)  # the build's value written out: same ladder
+    assert sorted(p.name for p in (config.work_dir / "ladders").iterdir()) == cached
+    longer = write_config(compounds=[{"name": "Fe-bcc", "snapshot": "Fe-bcc", "antiferro": 5}])
+    _, ladders = build_plan(load_dataset_config(longer), source=longer)
+    assert len(ladders[0].orderings) == 6
+    assert len(list((config.work_dir / "ladders").iterdir())) == 2
