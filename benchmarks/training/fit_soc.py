@@ -7,11 +7,19 @@ recorded from the fitted compounds, and the result is written to ``--out``. A le
 table (ML vs GPAW, E[100] - E[001] in micro-eV per atom) goes to ``--record`` and, when ``--out``
 has a ``<name>.json`` sidecar (a shipped model), into its ``soc_fit`` key.
 
-Each compound contributes its densest k-mesh run from ``benchmarks/anisotropy/runs`` (unless
-``--runs`` names files). To re-apply to the final default model::
+The direction groups: the ``force_theorem`` frames of the dataset builds named by ``--dataset``
+(``configs/dataset/anisotropy.yaml``), and for compounds no build has, the densest k-mesh run
+of each compound in ``benchmarks/anisotropy/runs`` (unless ``--runs`` names files). A build's
+compound replaces the runs of the same compound (same name, or the run's name with a
+``-<structure>`` suffix: the run ``FeNi-L10`` is the build's ``FeNi``). ``--exclude`` names
+compounds of either source. To re-apply to the default model (whatever model that is)::
 
     OMP_NUM_THREADS=1 python benchmarks/training/fit_soc.py \
-        --checkpoint magscreen/potential/weights/monoxides.pt --out magscreen/potential/weights/monoxides.pt
+        --checkpoint magscreen/potential/weights/monoxides.pt --out magscreen/potential/weights/monoxides.pt \
+        --dataset dataset-work-anisotropy/records --exclude MnBi FeNi Fe-bcc Ni-fcc
+
+Run it from the repository root (the recorded sources are paths relative to it, which
+``tests/potential/test_shipped_soc.py`` reads back).
 """
 
 from __future__ import annotations
@@ -29,12 +37,18 @@ HERE = Path(__file__).resolve().parent
 RUNS = HERE.parent / "anisotropy" / "runs"
 
 
+def same_compound(a: str, b: str) -> bool:
+    """Whether two compound names mean one compound: equal, or one is the other with a
+    ``-<structure>`` suffix (``FeNi-L10`` and ``FeNi``; ``Fe-bcc`` and ``Fe-fcc`` differ)."""
+    return a == b or a.split("-")[0] == b or b.split("-")[0] == a
+
+
 def densest_runs(folder: Path, exclude: set[str]) -> list[Path]:
     """The densest k-mesh run of every compound in ``folder`` (files ``<compound>-k<density>.json``)."""
     best: dict[str, tuple[float, Path]] = {}
     for path in folder.glob("*-k*.json"):
         match = re.fullmatch(r"(.+)-k([0-9.]+)", path.stem)
-        if not match or match.group(1) in exclude:
+        if not match or any(same_compound(match.group(1), name) for name in exclude):
             continue
         density = float(match.group(2))
         if match.group(1) not in best or density > best[match.group(1)][0]:
@@ -74,11 +88,12 @@ def main(argv: list[str] | None = None) -> None:
     runs = args.runs or densest_runs(RUNS, set(args.exclude))
     groups = read_force_theorem_runs(runs)
     for folder in args.dataset:  # dataset frames replace runs of the same compound
-        extra = [g for g in read_dataset_records(folder) if g.name not in args.exclude]
-        names = {g.name for g in extra}
-        groups = [g for g in groups if g.name not in names] + extra
+        extra = [
+            g for g in read_dataset_records(folder) if not any(same_compound(g.name, n) for n in args.exclude)
+        ]
+        groups = [g for g in groups if not any(same_compound(g.name, e.name) for e in extra)] + extra
     if not groups:
-        sys.exit(f"no force-theorem runs found in {RUNS}")
+        sys.exit(f"no force-theorem runs found in {RUNS} or {args.dataset}")
     base = MagneticPotential.load(args.checkpoint)
     model = base if base.soc else base.with_soc(seed=args.seed)
     model = model.double()  # micro-eV differences on eV totals: solve and check in float64

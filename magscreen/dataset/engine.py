@@ -123,18 +123,21 @@ class GPAWEngine:
     name: str = "gpaw"
 
     def gpaw_settings(self, frame: PlannedFrame, attempt: SCFAttempt):
-        """``GPAWSettings`` of one attempt on one frame (k-point density by metallicity)."""
+        """``GPAWSettings`` of one attempt on one frame (k-point density by metallicity; the frame's
+        own ``kpoint_density`` and ``smearing_eV`` parameters, where it has them, take precedence)."""
         from magscreen.validation.gpaw.settings import GPAWSettings
 
         s = self.settings
         extra = dict(attempt.extra)
         if frame.broken_symmetry:
             extra["symmetry"] = {"point_group": False}
+        own = frame.parameters
         return GPAWSettings(
             xc=s.xc,
             ecut_eV=s.ecut_eV,
-            kpoint_density=s.kpoint_density if frame.metallic else s.kpoint_density_gapped,
-            smearing_eV=attempt.smearing_eV or s.smearing_eV,
+            kpoint_density=own.get("kpoint_density")
+            or (s.kpoint_density if frame.metallic else s.kpoint_density_gapped),
+            smearing_eV=own.get("smearing_eV") or attempt.smearing_eV or s.smearing_eV,
             hubbard=s.hubbard,
             energy_tolerance_eV=s.energy_tolerance_eV,
             max_scf_iterations=attempt.max_scf_iterations or s.max_scf_iterations,

@@ -4,7 +4,9 @@ Each frame carries the per-atom arrays ``magmoms`` (self-consistent DFT moments,
 ``forces`` (eV/Angstrom), and the info keys ``energy`` (eV), ``stress`` (eV/Angstrom^3, ASE
 convention), ``energy_group`` (``<compound>@<scale>``), ``compound``, ``ordering``, ``kind``,
 ``scale``, ``converged`` and ``frame_id``; ``magscreen.training.data.read_extxyz`` reads them as
-training frames. Failed frames are not exported; the provenance lists them with their reasons. The
+training frames. A ``force_theorem`` frame adds ``ft_directions`` (K Cartesian unit vectors,
+flattened to 3K numbers) and ``ft_band_energies_eV`` (K band energies of the cell, eV; only their
+differences are labels). Failed frames are not exported; the provenance lists them with their reasons. The
 export owns ``*.extxyz`` in its folder: files of compounds without exported frames are removed.
 """
 
@@ -46,6 +48,11 @@ def record_atoms(record: dict, stress: bool = True) -> Atoms:
     for key, value in record.get("parameters", {}).items():  # kind-specific settings
         atoms.info[key] = np.asarray(value, dtype=float) if isinstance(value, list) else value
     atoms.info["kpoints"] = "x".join(str(n) for n in record.get("kpoints", []))
+    if "force_theorem" in record:  # the labels of a force_theorem frame: band energy per direction
+        scan = record["force_theorem"]
+        atoms.info["kpoints"] = "x".join(str(n) for n in scan["kpoint_grid"])
+        atoms.info["ft_directions"] = np.asarray(scan["directions"], dtype=float).reshape(-1)
+        atoms.info["ft_band_energies_eV"] = np.asarray(scan["band_energies_eV"], dtype=float)
     atoms.info["wall_time_s"] = record["wall_time_s"]
     return atoms
 

@@ -1,30 +1,27 @@
 """Frame kind ``force_theorem``: SOC band energies of the FM ordering on many magnetisation directions.
 
-One collinear SCF (the engine's GPAW settings with the anisotropy's denser k-points and smaller
-smearing, wave functions kept), then ``gpaw.spinorbit.soc_eigenstates`` for each direction of
+One collinear SCF (the engine's GPAW settings with the k-point density and smearing of the
+config's ``force_theorem`` section, per compound where it says so; wave functions kept), then
+``gpaw.spinorbit.soc_eigenstates`` for each direction of
 :func:`~magscreen.screening.anisotropy.sample_directions`
 (:func:`~magscreen.validation.gpaw.direction_scan.force_theorem_energies`). The record carries
 ``force_theorem: {directions, band_energies_eV, kpoint_grid, kpoint_density, smearing_eV}``;
 only differences between one record's directions are labels (one energy group per compound),
 which :func:`magscreen.training.soc_fit.read_dataset_records` turns into direction groups for
 ``benchmarks/training/fit_soc.py --dataset``. Opt in with ``kinds: [..., force_theorem]`` in a
-dataset config; tier 5, after everything else.
+dataset config (``configs/dataset/anisotropy.yaml`` plans nothing else); tier 5, after everything
+else. Only the ladder's FM ordering is used: ``orderings: {antiferro: 0}`` keeps the ladder to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from magscreen.dataset.kinds import CompoundLadder, FrameKind, PlannedFrame, _frame, register_kind
 from magscreen.dataset.settings import DatasetConfig
 
-__all__ = ["FORCE_THEOREM_KPOINT_DENSITY", "FORCE_THEOREM_SMEARING_EV", "compute_force_theorem"]
+__all__ = ["compute_force_theorem"]
 
-#: k-points per 1/Angstrom and Fermi-Dirac width (eV) of the SCF (docs/anisotropy.md: FePt's MAE
-#: changes by 20% from 4.5 to 6; the cubic metals need far more).
-FORCE_THEOREM_KPOINT_DENSITY = 6.0
-FORCE_THEOREM_SMEARING_EV = 0.02
 #: Tier of the kind: after orderings (1-2), strain (3) and rattle (4).
 TIER = 5
 
@@ -37,10 +34,8 @@ def _plan(ladder: CompoundLadder, config: DatasetConfig) -> list[PlannedFrame]:
             frame = _frame(ladder, ordering, "force_theorem", 1.0, TIER)
             frame.frame_id += ".ft"
             frame.group_tag = "soc"  # other k-points and smearing: not comparable with the ladder
-            frame.parameters = {
-                "force_theorem_kpoint_density": FORCE_THEOREM_KPOINT_DENSITY,
-                "force_theorem_smearing_eV": FORCE_THEOREM_SMEARING_EV,
-            }
+            # kpoint_density and smearing_eV replace the training settings (GPAWEngine.gpaw_settings)
+            frame.parameters = config.force_theorem.for_compound(ladder.spec.name)
             frames.append(frame)
     return frames
 
@@ -54,11 +49,7 @@ def compute_force_theorem(engine, frame: PlannedFrame, workdir: Path):
     from magscreen.validation.gpaw.direction_scan import force_theorem_energies
 
     attempt = engine.settings.attempts[0]
-    settings = replace(
-        engine.gpaw_settings(frame, attempt),
-        kpoint_density=FORCE_THEOREM_KPOINT_DENSITY,
-        smearing_eV=FORCE_THEOREM_SMEARING_EV,
-    )
+    settings = engine.gpaw_settings(frame, attempt)  # the frame's k-point density and smearing
     structure = AseAtomsAdaptor.get_structure(frame.atoms)
     structure.add_site_property("magmom", list(frame.atoms.get_initial_magnetic_moments()))
     directions = sample_directions(structure)

@@ -84,7 +84,8 @@ class PlannedFrame:
         only among themselves (e.g. one SCF's energies on several magnetisation directions).
     parameters
         Kind-specific settings (JSON numbers, strings or lists of numbers), recorded and exported as
-        info keys.
+        info keys; ``kpoint_density`` (per 1/Angstrom) and ``smearing_eV`` (eV), where present,
+        replace the training settings for this frame (:meth:`GPAWEngine.gpaw_settings`).
     """
 
     frame_id: str

@@ -145,10 +145,15 @@ NO_SYMMETRY_COST = 4.0
 
 
 def frame_cost(frame: PlannedFrame, gpaw: TrainingGPAWSettings) -> float:
-    """Relative SCF cost: atoms squared times k-points, times ``NO_SYMMETRY_COST`` without symmetry."""
+    """Relative SCF cost: atoms squared times k-points, times ``NO_SYMMETRY_COST`` without symmetry.
+
+    The k-points are the frame's own ``kpoint_density`` parameter where it has one.
+    """
     from magscreen.validation.gpaw.settings import kpoint_grid
 
-    density = gpaw.kpoint_density if frame.metallic else gpaw.kpoint_density_gapped
+    density = frame.parameters.get("kpoint_density") or (
+        gpaw.kpoint_density if frame.metallic else gpaw.kpoint_density_gapped
+    )
     cost = float(len(frame.atoms) ** 2 * np.prod(kpoint_grid(frame.atoms, density)))
     return cost * NO_SYMMETRY_COST if frame.broken_symmetry or frame.rattle_A > 0 else cost
 

@@ -19,6 +19,8 @@ from magscreen.errors import InputError
 __all__ = [
     "CompoundSpec",
     "DatasetConfig",
+    "ForceTheoremOverride",
+    "ForceTheoremSettings",
     "OrderingPlanSettings",
     "RattleSettings",
     "SCFAttempt",
@@ -165,6 +167,35 @@ class TrainingGPAWSettings(_Section):
     stress: bool = Field(True, description="Compute the stress (eV/Angstrom^3).")
 
 
+class ForceTheoremOverride(_Section):
+    """One compound's force-theorem SCF settings where they differ from the build's."""
+
+    kpoint_density: float | None = Field(None, gt=0, description="k-points per 1/Angstrom.")
+    smearing_eV: float | None = Field(None, gt=0, description="Fermi-Dirac smearing width (eV).")
+
+
+class ForceTheoremSettings(_Section):
+    """SCF of the ``force_theorem`` frames (magscreen.dataset.force_theorem): the training settings
+    with a denser k-mesh and a smaller smearing, since anisotropies are micro-eV band-energy
+    differences (k-point series: docs/anisotropy.md)."""
+
+    kpoint_density: float = Field(6.0, gt=0, description="k-points per 1/Angstrom.")
+    smearing_eV: float = Field(0.02, gt=0, description="Fermi-Dirac smearing width (eV).")
+    compounds: dict[str, ForceTheoremOverride] = Field(
+        default_factory=dict,
+        description="Per-compound settings (compound name -> kpoint_density and/or smearing_eV), e.g. "
+        "a denser mesh where the sign needs one.",
+    )
+
+    def for_compound(self, name: str) -> dict[str, float]:
+        """``{"kpoint_density": ..., "smearing_eV": ...}`` of one compound."""
+        own = self.compounds.get(name, ForceTheoremOverride())
+        return {
+            "kpoint_density": own.kpoint_density or self.kpoint_density,
+            "smearing_eV": own.smearing_eV or self.smearing_eV,
+        }
+
+
 class DatasetConfig(_Section):
     """A reference-dataset build: compounds -> orderings -> strained and rattled copies -> GPAW."""
 
@@ -186,6 +217,7 @@ class DatasetConfig(_Section):
         default_factory=lambda: ["ordering", "strain", "rattle"],
         description="Frame kinds to plan (registry names).",
     )
+    force_theorem: ForceTheoremSettings = Field(default_factory=ForceTheoremSettings)
 
     def ordering_settings(self, spec: CompoundSpec) -> OrderingPlanSettings:
         """The ordering settings of one compound: ``orderings`` with the compound's own ``antiferro``."""
@@ -199,6 +231,9 @@ class DatasetConfig(_Section):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"compound names repeat: {', '.join(repeated)}")
+        unknown = sorted(set(self.force_theorem.compounds) - set(names))
+        if unknown:
+            raise ValueError(f"force_theorem.compounds names no compound of the build: {', '.join(unknown)}")
         return self
 
 

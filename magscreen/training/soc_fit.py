@@ -30,6 +30,7 @@ __all__ = [
     "fit_soc",
     "leave_one_compound_out",
     "predict_group",
+    "read_dataset_record",
     "read_dataset_records",
     "read_force_theorem_runs",
     "soc_design",
@@ -108,33 +109,36 @@ def read_force_theorem_runs(paths: list[Path]) -> list[DirectionGroup]:
     return groups
 
 
-def read_dataset_records(records_dir: Path) -> list[DirectionGroup]:
-    """Direction groups from a dataset build's ``force_theorem`` frame records (``<work_dir>/records``)."""
+def read_dataset_record(path: Path) -> DirectionGroup | None:
+    """The direction group of one dataset record: a finished ``force_theorem`` frame, else None.
+
+    ``source`` starts with ``path`` as given (repository-relative when the caller's is).
+    """
     from ase import Atoms
 
-    groups = []
-    for path in sorted(Path(records_dir).glob("*.json")):
-        record = json.loads(path.read_text())
-        if record.get("kind") != "force_theorem" or record.get("status") != "done":
-            continue
-        scan = record["force_theorem"]
-        atoms = Atoms(
-            record["symbols"], positions=record["positions"], cell=record["cell"], pbc=record["pbc"]
-        )
-        directions = np.asarray(scan["directions"], dtype=float)
-        # a direction opposite to an earlier one duplicates it (time reversal)
-        keep = np.array([not np.any(directions[:i] @ d < -1 + 1e-6) for i, d in enumerate(directions)])
-        groups.append(
-            DirectionGroup(
-                name=record["compound"],
-                atoms=atoms,
-                moments=np.asarray(record["magmoms"], dtype=float),
-                directions=directions[keep],
-                energies_eV=np.asarray(scan["band_energies_eV"], dtype=float)[keep],
-                source=f"{path.name} (dataset force_theorem frame, k-grid {scan['kpoint_grid']})",
-            )
-        )
-    return groups
+    path = Path(path)
+    record = json.loads(path.read_text())
+    if record.get("kind") != "force_theorem" or record.get("status") != "done":
+        return None
+    scan = record["force_theorem"]
+    atoms = Atoms(record["symbols"], positions=record["positions"], cell=record["cell"], pbc=record["pbc"])
+    directions = np.asarray(scan["directions"], dtype=float)
+    # a direction opposite to an earlier one duplicates it (time reversal)
+    keep = np.array([not np.any(directions[:i] @ d < -1 + 1e-6) for i, d in enumerate(directions)])
+    return DirectionGroup(
+        name=record["compound"],
+        atoms=atoms,
+        moments=np.asarray(record["magmoms"], dtype=float),
+        directions=directions[keep],
+        energies_eV=np.asarray(scan["band_energies_eV"], dtype=float)[keep],
+        source=f"{path.as_posix()} (dataset force_theorem frame, k-grid {scan['kpoint_grid']})",
+    )
+
+
+def read_dataset_records(records_dir: Path) -> list[DirectionGroup]:
+    """Direction groups from a dataset build's ``force_theorem`` frame records (``<work_dir>/records``)."""
+    groups = (read_dataset_record(path) for path in sorted(Path(records_dir).glob("*.json")))
+    return [g for g in groups if g is not None]
 
 
 def soc_design(model, group: DirectionGroup) -> np.ndarray:

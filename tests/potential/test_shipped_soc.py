@@ -18,11 +18,21 @@ from magscreen.potential import MagneticCalculator
 from magscreen.potential.calculator import SHIPPED_MODELS_DIR
 from magscreen.screening.anisotropy_ml import ml_anisotropy
 from magscreen.screening.settings import RelaxSettings
-from magscreen.training.soc_fit import read_force_theorem_runs
+from magscreen.training.soc_fit import read_dataset_record, read_force_theorem_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "benchmarks" / "anisotropy" / "runs"
 DEFAULT = RelaxSettings().calculator
+
+
+def _group(source: str):
+    """The direction group a recorded source names: a dataset record (path relative to the
+    repository) or a force-theorem run of benchmarks/anisotropy/runs."""
+    path = Path(re.match(r"(\S+\.json)", source).group(1))
+    if "dataset force_theorem frame" in source:
+        return read_dataset_record(ROOT / path)
+    (group,) = read_force_theorem_runs([RUNS / path.name])
+    return group
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +51,8 @@ def test_default_model_has_the_fitted_block(shipped):
 def test_reproduces_the_recorded_anisotropies(shipped):
     model, record = shipped
     fit = record["soc_fit"]
-    files = [RUNS / re.match(r"(\S+\.json)", source).group(1) for source in fit["runs"]]
-    for group in read_force_theorem_runs(files):
+    for source in fit["runs"]:
+        group = _group(source)
         expected = fit["model_on_fitted_cells"][group.name]
         structure = AseAtomsAdaptor.get_structure(group.atoms)
         structure.add_site_property("magmom", list(group.moments))
