@@ -40,6 +40,7 @@ from pymatgen.core import Composition
 from scipy.stats import norm, spearmanr
 
 from magscreen.errors import InputError
+from magscreen.potential.model import atom_environments
 from magscreen.training.baselines import HeisenbergLandauModel, frame_shells
 from magscreen.training.config import load_train_config
 from magscreen.training.data import Frame
@@ -75,7 +76,8 @@ def frame_info(frames: list[Frame]) -> list[dict]:
 
 def ladders(frames: list[Frame], info: list[dict]) -> dict[str, list[int]]:
     """Energy group -> indices of its ordering frames, at the compound's lattice or strained (groups
-    of 2 or more distinct orderings; rattled frames are not ladders)."""
+    of 2 or more distinct orderings with a moment somewhere: CuO's collapse in PBE leaves none;
+    rattled frames are not ladders)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for k, (frame, meta) in enumerate(zip(frames, info, strict=True)):
         if (
@@ -84,7 +86,11 @@ def ladders(frames: list[Frame], info: list[dict]) -> dict[str, list[int]]:
             and meta["kind"] in ("ordering", "strain")
         ):
             groups[frame.energy_group].append(k)
-    return {g: ks for g, ks in sorted(groups.items()) if len({info[k].get("ordering", k) for k in ks}) > 1}
+    return {
+        g: ks
+        for g, ks in sorted(groups.items())
+        if len({info[k].get("ordering", k) for k in ks}) > 1 and any(np.any(frames[k].moments) for k in ks)
+    }
 
 
 def magnetic_count(frames: list[Frame], indices: list[int]) -> list[int]:
@@ -182,6 +188,16 @@ def main() -> None:
         carried[compound] |= {
             chemical_symbols[z] for z, m in zip(frame.numbers, frame.moments, strict=True) if np.any(m)
         }
+    # and in which environments (element plus the set of elements within the cutoff: the model's
+    # 'environment' domain, magscreen.potential.model.atom_environments)
+    environments: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for frame, graph, compound in zip(frames, trainer.train_graphs, compounds, strict=True):
+        around = atom_environments(graph)
+        environments[compound] |= {
+            (chemical_symbols[z], around[i])
+            for i, (z, m) in enumerate(zip(frame.numbers, frame.moments, strict=True))
+            if np.any(m)
+        }
     rows, ladder_records = [], []
     group_compound = {g: str(info[ks[0]]["compound"]) for g, ks in groups.items()}
     folds = sorted(set(group_compound.values())) if args.by == "compound" else sorted(groups)
@@ -198,6 +214,10 @@ def main() -> None:
         known = args.by == "group" or all(
             any(e in carried[c] for c in carried if c != compound) for e in carried[compound]
         )
+        others = [environments[c] for c in environments if c != compound]
+        known_environment = args.by == "group" or all(
+            any(pair in seen for seen in others) for pair in environments[compound]
+        )
         for group, indices in groups.items():
             if (group_compound[group] if args.by == "compound" else group) != fold:
                 continue
@@ -212,6 +232,8 @@ def main() -> None:
             covariance = posterior.covariance(difference)
             sigma = np.sqrt(np.clip(np.diag(covariance), 0, None))
             labels = [str(info[k].get("ordering", k)) for k in indices]
+            lowest, runner_up = np.argsort(model)[:2]  # the model's claim: its gap and that gap's sigma
+            gap_variance = posterior.covariance(features[[runner_up]] - features[[lowest]])[0, 0]
             for j in range(len(indices)):
                 if j == ground:
                     continue
@@ -235,6 +257,7 @@ def main() -> None:
                 {
                     "compound": compound,
                     "known_elements": known,
+                    "known_environments": known_environment,
                     "group": group,
                     "labels": labels,
                     "dft": dft.tolist(),
@@ -242,6 +265,8 @@ def main() -> None:
                     "sevennet": blind.tolist(),
                     "heisenberg": None if heisenberg is None else heisenberg.tolist(),
                     "sigma_meV": (1e3 * sigma).tolist(),
+                    "model_gap_meV": 1e3 * float(model[runner_up] - model[lowest]),
+                    "model_gap_sigma_meV": 1e3 * float(np.sqrt(max(gap_variance, 0.0))),
                 }
             )
         print(f"{fold}: fold solved ({time.perf_counter() - tic:.0f} s)", flush=True)
@@ -298,6 +323,25 @@ def summarise(rows: list[dict], ladders: list[dict]) -> dict:
             }
         )
     unknown = [r for r in rows if not r["known_elements"]]
+    # the campaign's trust rule on left-out ladders: a ground state is claimed when the model's gap
+    # exceeds twice its calibrated sigma; how often such a claim is right
+    claimed = [
+        lad for lad in ladders if factor and lad["model_gap_meV"] > 2 * factor * lad["model_gap_sigma_meV"]
+    ]
+    summary["resolved"] = {
+        "ladders": len(ladders),
+        "ladders_known_environments": sum(lad["known_environments"] for lad in ladders),
+    }
+    for rule, chosen in (
+        ("posterior", claimed),
+        ("posterior_and_environment", [lad for lad in claimed if lad["known_environments"]]),
+    ):
+        right = [int(np.argmin(lad["model"]) == np.argmin(lad["dft"])) for lad in chosen]
+        summary["resolved"][rule] = {
+            "claimed": len(chosen),
+            "claimed_right": int(sum(right)),
+            "claimed_groups": [lad["group"] for lad in chosen],
+        }
     summary["uncertainty"] = {
         "differences_known_elements": len(known),
         "calibration_factor": factor,
@@ -336,13 +380,20 @@ def markdown(report: dict) -> str:
             f"| {name} | {row['ladders']} | {fmt(row['ground_state_hit_rate'])} | "
             f"{fmt(row['mean_spearman'])} ({row['spearman_ladders']}) | {fmt(row['gap_mae_meV'], 1)} |"
         )
-    u = summary["uncertainty"]
+    u, r = summary["uncertainty"], summary["resolved"]
     lines += [
         "",
         f"Uncertainty: {u['differences_known_elements']} left-out differences whose magnetic elements other "
         f"compounds teach (calibration factor {u['calibration_factor']}, raw one-sigma coverage "
         f"{u['coverage_one_sigma_raw']}); {u['differences_unknown_elements']} whose elements no other "
         f"compound has (median one-sigma {u['median_sigma_meV_unknown_elements']} meV per magnetic atom).",
+        "",
+        "Trust rule on the left-out ladders (a ground state is claimed when the model's gap exceeds twice "
+        f"its calibrated sigma): {r['posterior']['claimed']} of {r['ladders']} claimed, "
+        f"{r['posterior']['claimed_right']} right ({', '.join(r['posterior']['claimed_groups']) or 'none'}); "
+        f"adding the environment domain ({r['ladders_known_environments']} ladders whose every magnetic "
+        f"element sits in an environment other compounds have): {r['posterior_and_environment']['claimed']} "
+        f"claimed, {r['posterior_and_environment']['claimed_right']} right.",
         "",
         "| ladder | ordering | DFT | model | 1 sigma | SevenNet-0 | Heisenberg |",
         "|---|---|---|---|---|---|---|",

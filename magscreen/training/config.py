@@ -28,6 +28,12 @@ class DataConfig(_Section):
     format: Literal["auto", "deepmd_spin", "extxyz"] = Field("auto", description="Reader for every path.")
     train: list[Path] = Field(description="Training data (deepmd spin folders or extended XYZ files).")
     validation: list[Path] = Field(description="Validation data, held out (never trained on).")
+    source_weights: dict[Path, float] = Field(
+        default_factory=dict,
+        description="Loss weight of every label (energy, forces, magnetic forces) of the frames of a "
+        "training source, keyed by its path as written in 'train'; 1 for sources not listed. "
+        "Least-squares stages only.",
+    )
     max_train_frames: int | None = Field(
         None, ge=1, description="Use only this many training frames, drawn with the run's seed."
     )
@@ -234,4 +240,20 @@ def load_train_config(path: str | Path) -> TrainConfig:
         config.feature_cache = _resolve(config.feature_cache, base)
     config.data.train = [_resolve(p, base) for p in config.data.train]
     config.data.validation = [_resolve(p, base) for p in config.data.validation]
+    config.data.source_weights = {_resolve(p, base): w for p, w in config.data.source_weights.items()}
+    for key, weight in config.data.source_weights.items():
+        if key not in config.data.train or weight <= 0:
+            raise InputError(
+                f"{key}: {weight}",
+                source=path,
+                field="data.source_weights",
+                expected="positive weights of paths listed in data.train",
+            )
+    if config.data.source_weights and any(s.optimizer != "least_squares" for s in config.stages):
+        raise InputError(
+            "source weights with an 'adam' stage",
+            source=path,
+            field="data.source_weights",
+            expected="only least_squares stages (the gradient loss does not weight frames)",
+        )
     return config

@@ -66,6 +66,8 @@ class Frame:
         Energies compare only within this group (e.g. one compound computed with another DFT code):
         training fits the group its own energy offset. None: absolute energies, compared through
         per-element reference energies.
+    weight
+        Loss weight of the frame's labels in a least-squares readout (1: as every other frame).
     """
 
     numbers: np.ndarray
@@ -79,6 +81,7 @@ class Frame:
     stress: np.ndarray | None = None
     source: str = ""
     energy_group: str | None = None
+    weight: float = 1.0
 
     @property
     def n_atoms(self) -> int:

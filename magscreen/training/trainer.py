@@ -47,9 +47,20 @@ STATE_FORMAT = "magscreen-training-state"
 SCORE_TERMS = ("energy", "magnetic_forces")
 
 
-def load_frames(paths: Sequence[Path], fmt: str, *, split: str, source: str | Path) -> list[Frame]:
-    """Frames of every path of one split; an empty split is an error naming the config key."""
-    frames = [frame for path in paths for frame in read_frames(path, fmt)]
+def load_frames(
+    paths: Sequence[Path],
+    fmt: str,
+    *,
+    split: str,
+    source: str | Path,
+    weights: dict[Path, float] | None = None,
+) -> list[Frame]:
+    """Frames of every path of one split, each with its source's loss weight (default 1); an empty
+    split is an error naming the config key."""
+    weights = weights or {}
+    frames = [
+        replace(frame, weight=weights.get(path, 1.0)) for path in paths for frame in read_frames(path, fmt)
+    ]
     require_frames(frames, split=split, source=source)
     return frames
 
@@ -217,7 +228,9 @@ class Trainer:
         self.output = Path(config.output)
         self.dtype = getattr(torch, config.dtype)
         data = config.data
-        self.train_frames = load_frames(data.train, data.format, split="train", source=source)
+        self.train_frames = load_frames(
+            data.train, data.format, split="train", source=source, weights=data.source_weights
+        )
         self.validation_frames = load_frames(data.validation, data.format, split="validation", source=source)
         if data.max_train_frames is not None and data.max_train_frames < len(self.train_frames):
             chosen = np.random.default_rng(config.seed).choice(

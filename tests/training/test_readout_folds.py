@@ -63,3 +63,33 @@ def test_a_fold_of_the_normal_equations_solves_like_least_squares_on_the_rest(se
     assert np.allclose(
         features @ fold, features @ direct, rtol=1e-5, atol=1e-6 * np.abs(features @ direct).max()
     )
+
+
+def test_a_frame_of_weight_two_solves_like_the_frame_counted_twice(setup):
+    """Weights scale a frame's label rows; weight 2 is the frame listed twice (all frames carry as
+    many moments, so the per-label normalisation by the counts scales every row alike)."""
+    from dataclasses import replace
+
+    model, frames, graphs, caches = setup
+    frames = [replace(frames[0], energy=frames[0].energy + 0.05), *frames[1:]]  # a label the rest contradict
+
+    def solve(frames, graphs, caches):
+        system = readout_system(
+            model,
+            frames,
+            graphs,
+            caches,
+            weights={"energy": 1.0, "magnetic_forces": 1.0},
+            variances=VARIANCES,
+            progress=False,
+        )
+        return solve_system(system, np.arange(len(frames))).weights, system
+
+    weighted = [replace(frames[0], weight=2.0), *frames[1:]]
+    twice, _ = solve([frames[0], *frames], [graphs[0], *graphs], [caches[0], *caches])
+    once, system = solve(weighted, graphs, caches)
+    plain, _ = solve(frames, graphs, caches)
+    features = system.energy_features
+    scale = np.abs(features @ twice).max()
+    np.testing.assert_allclose(features @ once, features @ twice, atol=1e-6 * scale)
+    assert np.abs(features @ plain - features @ twice).max() > 1e-4 * scale  # the weight matters

@@ -148,6 +148,24 @@ def test_element_ridge_needs_an_element_head(tmp_path, deepmd_folder):
         load_train_config(path)
 
 
+def test_source_weights_name_training_sources_and_need_least_squares(tmp_path, deepmd_folder):
+    least_squares = {**FROZEN, "optimizer": "least_squares", "epochs": 1}
+    path = _config(tmp_path, deepmd_folder, "weights", [least_squares])
+    config = yaml.safe_load(path.read_text())
+    config["data"]["source_weights"] = {str(deepmd_folder): 3.0}
+    path.write_text(yaml.safe_dump(config))
+    assert load_train_config(path).data.source_weights == {deepmd_folder.resolve(): 3.0}
+    config["data"]["source_weights"] = {str(tmp_path / "elsewhere.extxyz"): 3.0}
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(InputError, match=r"weights\.yaml: data\.source_weights: .*elsewhere.*paths listed"):
+        load_train_config(path)
+    config["data"]["source_weights"] = {str(deepmd_folder): 3.0}
+    config["stages"] = [FROZEN]
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(InputError, match=r"data\.source_weights: .*adam"):
+        load_train_config(path)
+
+
 def test_unknown_key_names_path(tmp_path, deepmd_folder):
     path = _config(tmp_path, deepmd_folder, "typo", [{**FROZEN, "epoch": 3}])
     with pytest.raises(InputError, match=r"typo\.yaml: stages\.0\.epoch"):
