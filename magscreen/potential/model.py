@@ -36,7 +36,7 @@ the kept backbone graph.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -432,7 +432,8 @@ class MagneticPotential(nn.Module):
 
         Every other weight is copied, so energies and forces equal this model's exactly. The radial
         network and the sender gain the spin-orbit edge channels (random, seeded); the exchange
-        channels keep their rows.
+        channels keep their rows. The readout posterior carries over, with no variance on the
+        spin-orbit output layer (fitted on its own, :mod:`magscreen.training.soc_fit`).
         """
         if self.soc:
             raise ValueError("the model already has a spin-orbit block")
@@ -455,6 +456,16 @@ class MagneticPotential(nn.Module):
             new.magnetic.soc_coefficients[-1].bias.zero_()
         new.magnetic_domain = self.magnetic_domain
         new.magnetic_environments = self.magnetic_environments
+        if self.readout_posterior is not None:
+            deviations, start, blocks = self.readout_posterior.deviations, 0, []
+            for layer in new.magnetic.output_layers():  # the order of readout_parameters
+                size = layer.weight.numel() + layer.bias.numel()
+                if layer is new.magnetic.soc_coefficients[-1]:
+                    blocks.append(np.zeros((len(deviations), size), dtype=deviations.dtype))
+                else:
+                    blocks.append(deviations[:, start : start + size])
+                    start += size
+            new.readout_posterior = replace(self.readout_posterior, deviations=np.concatenate(blocks, axis=1))
         return new.to(self.device)
 
     def record_magnetic_domain(

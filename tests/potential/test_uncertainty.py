@@ -167,3 +167,15 @@ def test_posterior_survives_a_checkpoint_and_a_model_without_one_says_so(fitted,
     assert sum(p.numel() for p in readout_parameters(bare)) > 0
     with pytest.raises(InputError, match="no posterior"):
         MagneticCalculator(bare).energy_covariance(atoms, torch.as_tensor(moments).numpy())
+
+
+def test_adding_the_spin_orbit_block_keeps_the_posterior_of_the_exchange_energies(fitted):
+    """with_soc leaves soc-off energies unchanged, so their covariance must not change either (the
+    fitted spin-orbit layer itself carries no variance)."""
+    atoms = bulk("Fe", "bcc", a=2.87, cubic=True).repeat(2)
+    moments = configurations(3, len(atoms), seed=8)
+    with_soc = fitted.with_soc(seed=3)
+    before = MagneticCalculator(fitted).energy_covariance(atoms, moments)
+    after = MagneticCalculator(with_soc).energy_covariance(atoms, moments)
+    assert with_soc.readout_posterior.calibration == fitted.readout_posterior.calibration
+    assert np.allclose(after, before, rtol=1e-6, atol=1e-12 * np.abs(before).max())
