@@ -30,9 +30,9 @@ class DataConfig(_Section):
     validation: list[Path] = Field(description="Validation data, held out (never trained on).")
     source_weights: dict[Path, float] = Field(
         default_factory=dict,
-        description="Loss weight of every label (energy, forces, magnetic forces) of the frames of a "
-        "training source, keyed by its path as written in 'train'; 1 for sources not listed. "
-        "Least-squares stages only.",
+        description="Weight of the frames of a training source in the least-squares readout (their "
+        "labels and their stress and rattle priors: weight 2 counts a frame twice), keyed by its path "
+        "as written in 'train'; 1 for sources not listed. Least-squares stages only.",
     )
     max_train_frames: int | None = Field(
         None, ge=1, description="Use only this many training frames, drawn with the run's seed."

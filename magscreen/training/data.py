@@ -67,7 +67,7 @@ class Frame:
         training fits the group its own energy offset. None: absolute energies, compared through
         per-element reference energies.
     weight
-        Loss weight of the frame's labels in a least-squares readout (1: as every other frame).
+        Weight of the frame in a least-squares readout, labels and priors alike (2: counted twice).
     """
 
     numbers: np.ndarray

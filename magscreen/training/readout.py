@@ -330,10 +330,12 @@ def readout_system(
     def add_rows(
         jacobian: np.ndarray, values: np.ndarray, scale: float, offsets: np.ndarray | None = None
     ) -> None:
-        """Append weighted rows (``scale``: the row weight's square root, label rows times the frame's
-        own weight); columns of the reference and group offsets are zero unless given."""
+        """Append weighted rows of the current frame (``scale``: the row weight's square root, times
+        that of the frame's own weight, which counts its labels and its priors alike); columns of the
+        reference and group offsets are zero unless given."""
         if offsets is None:
             offsets = np.zeros((len(jacobian), n_offsets))
+        scale = scale * np.sqrt(frames[owner[0]].weight)
         blocks.append(scale * np.concatenate([jacobian, offsets], axis=1))
         targets.append(scale * values)
         owners.append(np.full(len(jacobian), owner[0]))
@@ -369,8 +371,7 @@ def readout_system(
         energy_features.append(d_energy)
         if use_energy and frame.energy is not None:
             relative = 1.0 if frame.energy_group is None else energy_group_weight
-            scale = np.sqrt(frame.weight * relative * weights["energy"] / (variances["energy"] * n_energy))
-            scale /= frame.n_atoms
+            scale = np.sqrt(relative * weights["energy"] / (variances["energy"] * n_energy)) / frame.n_atoms
             offsets = np.zeros((1, n_offsets))
             if frame.energy_group is None:
                 for z in frame.numbers:
@@ -404,8 +405,7 @@ def readout_system(
             )
             d_h = np.einsum("aij,ajp->aip", projector, d_h.reshape(-1, 3, d_h.shape[1])).reshape(d_h.shape)
             label = np.einsum("aij,aj->ai", projector, frame.magnetic_forces[carrying]).ravel()
-            scale = np.sqrt(frame.weight * weights["magnetic_forces"] / (variances["magnetic_forces"] * n_h))
-            add_rows(d_h, label, scale)
+            add_rows(d_h, label, np.sqrt(weights["magnetic_forces"] / (variances["magnetic_forces"] * n_h)))
         if strain_probe is not None:
             # relative to the frame's energy term: grouped frames (ordering ladders at several lattice
             # constants) carry their exchange striction in their energies, which the prior must not outweigh
@@ -416,8 +416,7 @@ def readout_system(
             add_rows(d_derivatives[-1:], np.zeros(1), scale)
         if probes is not None:
             # per-component mean square over 3N components, sketched by the probes
-            per_component = variances["forces"] * n_forces * 3 * frame.n_atoms
-            scale = np.sqrt(frame.weight * weights["forces"] / per_component)
+            scale = np.sqrt(weights["forces"] / (variances["forces"] * n_forces * 3 * frame.n_atoms))
             label = (probes * (frame.forces - cache.forces.double().numpy())).sum((-2, -1))
             add_rows(d_derivatives[: len(probes)], label, scale)
         if path is not None and stored is None:

@@ -93,3 +93,21 @@ def test_a_frame_of_weight_two_solves_like_the_frame_counted_twice(setup):
     scale = np.abs(features @ twice).max()
     np.testing.assert_allclose(features @ once, features @ twice, atol=1e-6 * scale)
     assert np.abs(features @ plain - features @ twice).max() > 1e-4 * scale  # the weight matters
+
+
+def test_a_frame_weight_scales_its_label_and_prior_rows_alike(setup, tmp_path):
+    """With the design cache the probes are drawn per frame, so the weighted system differs from the
+    plain one only in frame 0's rows (labels, stress and rattle priors), by sqrt(weight)."""
+    from dataclasses import replace
+
+    model, frames, graphs, caches = setup
+    build(setup, design_cache=tmp_path)  # fill the cache: both systems below read the stored derivatives
+    plain = build(setup, design_cache=tmp_path)
+    weighted = build(
+        (model, [replace(frames[0], weight=4.0), *frames[1:]], graphs, caches), design_cache=tmp_path
+    )
+    first = plain.frame_of_row == 0
+    assert first.sum() > 2  # energy, magnetic forces and the priors
+    np.testing.assert_allclose(weighted.design[first], 2.0 * plain.design[first], rtol=1e-12)
+    np.testing.assert_allclose(weighted.target[first], 2.0 * plain.target[first], rtol=1e-12)
+    np.testing.assert_array_equal(weighted.design[~first], plain.design[~first])
