@@ -16,7 +16,7 @@ compounds of either source. To re-apply to the default model (whatever model tha
 
     OMP_NUM_THREADS=1 python benchmarks/training/fit_soc.py \
         --checkpoint magscreen/potential/weights/monoxides.pt --out magscreen/potential/weights/monoxides.pt \
-        --dataset dataset-work-anisotropy/records --exclude MnBi FeNi Fe-bcc Ni-fcc
+        --dataset dataset-work-anisotropy/records --exclude MnBi Fe-bcc Ni-fcc
 
 Run it from the repository root (the recorded sources are paths relative to it, which
 ``tests/potential/test_shipped_soc.py`` reads back).
