@@ -18,7 +18,7 @@ class RelaxSettings(StageSettings):
     """ML relaxation of each ordering: the lattice at fixed moments, then the moments."""
 
     calculator: str = Field(
-        "monoxides",
+        "general",
         description="Shipped model name, path to a model checkpoint (.pt), or 'heisenberg:J1[,J2...]' "
         "(Heisenberg model, couplings in meV per pair for neighbour shells 1, 2, ..., J > 0 ferromagnetic; "
         "for tests).",
