@@ -1,14 +1,15 @@
 """Markdown tables of docs/anisotropy.md from the force-theorem runs, the dataset build and the fit record.
 
-    python benchmarks/anisotropy/tables.py [--model magscreen/potential/weights/monoxides.pt] \
-        [--dataset dataset-work-anisotropy/records]
+    python benchmarks/anisotropy/tables.py [--model magscreen/potential/weights/general.pt] \
+        [--dataset dataset-work-anisotropy/records] [--series benchmarks/anisotropy/series]
 
 Prints: the k-point convergence series (every run of every compound: script runs of ``runs/``,
 ``force_theorem`` frames of the dataset build, and the build's earlier frames of other meshes,
 copied to ``series/`` before a denser mesh replaced them), the GPAW analysis of the record each
 compound contributes to the spin-orbit fit (the build's frame, else the densest run: the rule of
 ``benchmarks/training/fit_soc.py``), and ML against GPAW (the shipped model's prediction in the
-fitted domain and the leave-one-compound-out prediction of ``benchmarks/training/soc_fit.json``).
+fitted domain and the leave-one-compound-out prediction of the model's ``<model>.json`` sidecar,
+else of ``benchmarks/training/soc_fit.json``).
 """
 
 from __future__ import annotations
@@ -170,7 +171,9 @@ def ml_table(fitted: dict[str, dict], model_path: Path) -> list[str]:
     from magscreen.screening.anisotropy_ml import OutsideSocDomain, ml_anisotropy
 
     model = MagneticPotential.load(model_path)
-    record = json.loads(FIT_RECORD.read_text()) if FIT_RECORD.is_file() else {}
+    sidecar = model_path.with_suffix(".json")  # a shipped model's own fit record, else the last fit's
+    shipped = json.loads(sidecar.read_text()).get("soc_fit") if sidecar.is_file() else None
+    record = shipped or (json.loads(FIT_RECORD.read_text()) if FIT_RECORD.is_file() else {})
     loco = {row["compound"]: row for row in record.get("leave_one_compound_out", [])}
     lines = [
         "| compound | GPAW MAE (ueV/atom) | ML, fitted (ueV/atom) | ML easy axis | ML kappa | "
@@ -198,7 +201,7 @@ def ml_table(fitted: dict[str, dict], model_path: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=Path("magscreen/potential/weights/monoxides.pt"))
+    parser.add_argument("--model", type=Path, default=Path("magscreen/potential/weights/general.pt"))
     parser.add_argument(
         "--dataset", type=Path, nargs="*", default=[], help="dataset records folders (force_theorem frames)"
     )
