@@ -8,7 +8,7 @@ the a-c plane (phi = 0) every 15 degrees, the basal [110] and [010] directions a
 [111]; the cells below have c along z and a along x.
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/anisotropy/force_theorem_series.py \
-        FePt:3,4.5,6,8 CoPt:6 Co-hcp:6,8 > benchmarks/anisotropy/runs/series.log 2>&1 &
+        FePt:3,4.5,6,8 CoPt:6 Co-hcp:6,8 Co-hcp:10@0.01 > benchmarks/anisotropy/runs/series.log 2>&1 &
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def build_atoms(compound: str):
     return read(CANDIDATES / f"{compound}.cif")
 
 
-def run(compound: str, density: float) -> dict:
+def run(compound: str, density: float, smearing_eV: float = SMEARING_EV) -> dict:
     """SCF at ``density`` k-points per 1/Angstrom, then the force-theorem band energies."""
     from gpaw import GPAW, PW, FermiDirac
     from gpaw.spinorbit import soc_eigenstates
@@ -76,7 +76,7 @@ def run(compound: str, density: float) -> dict:
         mode=PW(ECUT_EV),
         xc="PBE",
         kpts={"size": grid, "gamma": True},
-        occupations=FermiDirac(SMEARING_EV),
+        occupations=FermiDirac(smearing_eV),
         convergence={"energy": 1e-6},
         txt=str(WORK / f"{tag}.txt"),
     )
@@ -92,7 +92,7 @@ def run(compound: str, density: float) -> dict:
         "kpoint_density": density,
         "kpoint_grid": grid,
         "ecut_eV": ECUT_EV,
-        "smearing_eV": SMEARING_EV,
+        "smearing_eV": smearing_eV,
         "xc": "PBE",
         "natoms": len(atoms),
         "symbols": atoms.get_chemical_symbols(),
@@ -110,17 +110,21 @@ def run(compound: str, density: float) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    """Run ``COMPOUND:d1,d2,...`` arguments in order, skipping finished runs."""
+    """Run ``COMPOUND:d1,d2,...[@smearing_eV]`` arguments in order, skipping finished runs.
+
+    The smearing (default ``SMEARING_EV``) is recorded in the run, not in its file name.
+    """
     RUNS.mkdir(parents=True, exist_ok=True)
     for arg in argv:
         compound, densities = arg.split(":")
+        densities, _, smearing = densities.partition("@")
         for density in (float(d) for d in densities.split(",")):
             out = RUNS / f"{compound}-k{density:g}.json"
             if out.exists():
                 print(f"skip {out.name}", flush=True)
                 continue
             print(f"{time.strftime('%H:%M:%S')} start {compound} k={density:g}", flush=True)
-            record = run(compound, density)
+            record = run(compound, density, float(smearing) if smearing else SMEARING_EV)
             out.write_text(json.dumps(record, indent=1))
             rel = record["relative_ueV_per_atom"]
             print(
