@@ -44,7 +44,7 @@ from magscreen.potential.model import atom_environments
 from magscreen.training.baselines import HeisenbergLandauModel, frame_shells
 from magscreen.training.config import load_train_config
 from magscreen.training.data import Frame
-from magscreen.training.readout import NormalEquations, readout_system
+from magscreen.training.readout import NormalEquations
 from magscreen.training.trainer import Trainer
 
 NOMINAL = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6827, 0.8, 0.9, 0.95, 0.99)
@@ -157,25 +157,7 @@ def main() -> None:
     trainer = Trainer(config, source=args.config, progress=True)
     trainer.refit_references()
     frames, caches = trainer.train_frames, trainer._caches_for("train")
-    system = readout_system(
-        trainer.model,
-        frames,
-        trainer.train_graphs,
-        caches,
-        weights={name: getattr(config.loss, name) for name in stage.losses},
-        variances=trainer.variances,
-        longitudinal_weight=config.loss.magnetic_forces_longitudinal,
-        energy_group_weight=config.loss.energy_groups,
-        ridge=stage.ridge,
-        element_ridge={e: (r.node, r.pair) for e, r in stage.element_ridge.items()},
-        stress_prior=stage.stress_prior,
-        rattle_prior=stage.rattle_prior,
-        rattle_sigma=stage.rattle_sigma,
-        force_probes=stage.force_probes,
-        seed=config.seed,
-        progress=True,
-        design_cache=trainer.design_cache,
-    )
+    system = trainer.readout_system(stage)
     print(f"design {system.design.shape} in {time.perf_counter() - tic:.0f} s", flush=True)
     info = frame_info(frames)
     total = NormalEquations.of(system)

@@ -192,7 +192,7 @@ def main() -> None:
     args = parser.parse_args()
     tic = time.perf_counter()
     from magscreen.training.config import load_train_config
-    from magscreen.training.readout import NormalEquations, readout_system, set_readout
+    from magscreen.training.readout import NormalEquations, set_readout
     from magscreen.training.trainer import Trainer
 
     groups, collapsed = ladders(args.dataset, args.min_orderings)
@@ -202,26 +202,8 @@ def main() -> None:
     stage = next(s for s in config.stages if s.optimizer == "least_squares")
     trainer = Trainer(config, source=args.config, progress=False)
     trainer.refit_references()
-    frames, caches = trainer.train_frames, trainer._caches_for("train")
-    system = readout_system(
-        trainer.model,
-        frames,
-        trainer.train_graphs,
-        caches,
-        weights={name: getattr(config.loss, name) for name in stage.losses},
-        variances=trainer.variances,
-        longitudinal_weight=config.loss.magnetic_forces_longitudinal,
-        energy_group_weight=config.loss.energy_groups,
-        ridge=stage.ridge,
-        element_ridge={e: (r.node, r.pair) for e, r in stage.element_ridge.items()},
-        stress_prior=stage.stress_prior,
-        rattle_prior=stage.rattle_prior,
-        rattle_sigma=stage.rattle_sigma,
-        force_probes=stage.force_probes,
-        seed=config.seed,
-        progress=False,
-        design_cache=trainer.design_cache,
-    )
+    frames = trainer.train_frames
+    system = trainer.readout_system(stage)
     total = NormalEquations.of(system)
     compounds = np.array([str(meta["compound"]) for meta in frame_info(frames)])
     print(f"design {system.design.shape} of {len(frames)} frames in {time.perf_counter() - tic:.0f} s")

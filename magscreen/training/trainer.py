@@ -41,7 +41,7 @@ from magscreen.training.evaluation import predict_frames
 from magscreen.training.losses import LabelBatch, collate_labels, masked_loss, squared_errors
 from magscreen.training.metrics import errors
 from magscreen.training.plots import plot_learning_curve
-from magscreen.training.readout import fit_readout
+from magscreen.training.readout import ReadoutSystem, fit_readout, readout_system
 
 STATE_FORMAT = "magscreen-training-state"
 SCORE_TERMS = ("energy", "magnetic_forces")
@@ -353,27 +353,41 @@ class Trainer:
             for group, offset in offsets.items():
                 total[group] = total.get(group, 0.0) + offset
 
+    def readout_options(self, stage: StageConfig) -> dict:
+        """Keyword arguments of :func:`readout_system` and :func:`fit_readout` for a least-squares stage
+        of this run (loss weights, label variances, priors, ridge, seed, design cache)."""
+        return {
+            "weights": {name: getattr(self.config.loss, name) for name in stage.losses},
+            "variances": self.variances,
+            "longitudinal_weight": self.config.loss.magnetic_forces_longitudinal,
+            "energy_group_weight": self.config.loss.energy_groups,
+            "ridge": stage.ridge,
+            "element_ridge": {e: (r.node, r.pair) for e, r in stage.element_ridge.items()},
+            "stress_prior": stage.stress_prior,
+            "rattle_prior": stage.rattle_prior,
+            "rattle_sigma": stage.rattle_sigma,
+            "force_probes": stage.force_probes,
+            "seed": self.config.seed,
+            "progress": self.progress,
+            "design_cache": self.design_cache,
+        }
+
+    def readout_system(self, stage: StageConfig) -> ReadoutSystem:
+        """The stage's least-squares system over the training frames, unsolved (cross-validation
+        folds subtract a compound's rows from its normal equations)."""
+        graphs, caches = self.train_graphs, self._caches_for("train")
+        return readout_system(self.model, self.train_frames, graphs, caches, **self.readout_options(stage))
+
     def solve_readout(self, stage: StageConfig) -> None:
         """Least-squares stage: solve the magnetic heads' output layers, references and group offsets."""
+        caches = self._caches_for("train")
         fit = fit_readout(
             self.model,
             self.train_frames,
             self.train_graphs,
-            self._caches_for("train"),
-            weights={name: getattr(self.config.loss, name) for name in stage.losses},
-            variances=self.variances,
-            longitudinal_weight=self.config.loss.magnetic_forces_longitudinal,
-            energy_group_weight=self.config.loss.energy_groups,
-            ridge=stage.ridge,
-            element_ridge={e: (r.node, r.pair) for e, r in stage.element_ridge.items()},
-            stress_prior=stage.stress_prior,
-            rattle_prior=stage.rattle_prior,
-            rattle_sigma=stage.rattle_sigma,
-            force_probes=stage.force_probes,
-            seed=self.config.seed,
-            progress=self.progress,
+            caches,
             posterior_samples=stage.posterior_samples,
-            design_cache=self.design_cache,
+            **self.readout_options(stage),
         )
         self.model.readout_posterior = fit.posterior
         self._shift_references(fit.reference_shifts)
