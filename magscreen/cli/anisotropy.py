@@ -65,8 +65,12 @@ def anisotropy(
         str, typer.Option(help="'ml' (the model's spin-orbit block) or 'gpaw' (force theorem).")
     ] = "ml",
     model: Annotated[
-        str, typer.Option(help="Shipped model name or checkpoint path (ml engine).")
-    ] = "monoxides",
+        str | None,
+        typer.Option(
+            help="Shipped model name or checkpoint path (ml engine); default: the campaigns' model "
+            "(relax.calculator's default)."
+        ),
+    ] = None,
     moment: Annotated[
         list[str] | None,
         typer.Option(help="Moment length (mu_B) of an element, e.g. 'Fe=2.9'; repeat for several."),
@@ -141,10 +145,14 @@ def anisotropy(
         Console().print(f"plot: {plot}")
 
 
-def _run_ml(structure, model_name: str, moments: dict[str, float], source: str) -> tuple[dict, dict]:
+def _run_ml(structure, model_name: str | None, moments: dict[str, float], source: str) -> tuple[dict, dict]:
     from magscreen.potential.calculator import MagneticCalculator
     from magscreen.screening.anisotropy_ml import ml_anisotropy
 
+    if model_name is None:
+        from magscreen.screening.settings import RelaxSettings
+
+        model_name = RelaxSettings().calculator
     model = MagneticCalculator(model_name).model
     result = ml_anisotropy(structure, model, moments=moments or None, source=source)
     payload = {
