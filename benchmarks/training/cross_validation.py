@@ -164,14 +164,9 @@ def main() -> None:
     compounds = np.array([meta["compound"] for meta in info])
     backbone = np.array([float(c.energy[0]) for c in caches])
     groups = ladders(frames, info)
-    # which elements carry moments in each compound's frames (known to a fold if another compound has them)
-    carried: dict[str, set[str]] = defaultdict(set)
-    for frame, compound in zip(frames, compounds, strict=True):
-        carried[compound] |= {
-            chemical_symbols[z] for z, m in zip(frame.numbers, frame.moments, strict=True) if np.any(m)
-        }
-    # and in which environments (element plus the set of elements within the cutoff: the model's
-    # 'environment' domain, magscreen.potential.model.atom_environments)
+    # where each compound's frames carry moments: (element, the set of elements within the cutoff),
+    # the model's 'environment' domain (magscreen.potential.model.atom_environments); a fold knows an
+    # element, or an environment, when another compound has it
     environments: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for frame, graph, compound in zip(frames, trainer.train_graphs, compounds, strict=True):
         around = atom_environments(graph)
@@ -180,6 +175,7 @@ def main() -> None:
             for i, (z, m) in enumerate(zip(frame.numbers, frame.moments, strict=True))
             if np.any(m)
         }
+    carried = {compound: {element for element, _ in pairs} for compound, pairs in environments.items()}
     rows, ladder_records = [], []
     group_compound = {g: str(info[ks[0]]["compound"]) for g, ks in groups.items()}
     folds = sorted(set(group_compound.values())) if args.by == "compound" else sorted(groups)
@@ -214,8 +210,10 @@ def main() -> None:
             covariance = posterior.covariance(difference)
             sigma = np.sqrt(np.clip(np.diag(covariance), 0, None))
             labels = [str(info[k].get("ordering", k)) for k in indices]
-            lowest, runner_up = np.argsort(model)[:2]  # the model's claim: its gap and that gap's sigma
-            gap_variance = posterior.covariance(features[[runner_up]] - features[[lowest]])[0, 0]
+            # the model's claim: its gap and that gap's variance, from the same covariance
+            lowest, runner_up = np.argsort(model)[:2]
+            pair = covariance[np.ix_([runner_up, lowest], [runner_up, lowest])]
+            gap_variance = pair[0, 0] + pair[1, 1] - 2 * pair[0, 1]
             for j in range(len(indices)):
                 if j == ground:
                     continue
