@@ -23,7 +23,9 @@ def setup():
 
 
 def build(setup, **options):
+    """The toy system; ``options`` add to or replace the defaults (both priors on)."""
     model, frames, graphs, caches = setup
+    options = {"stress_prior": 1e-3, "rattle_prior": 0.1, **options}
     return readout_system(
         model,
         frames,
@@ -31,8 +33,6 @@ def build(setup, **options):
         caches,
         weights={"energy": 1.0, "magnetic_forces": 1.0},
         variances=VARIANCES,
-        stress_prior=1e-3,
-        rattle_prior=0.1,
         progress=False,
         **options,
     )
@@ -66,23 +66,16 @@ def test_a_fold_of_the_normal_equations_solves_like_least_squares_on_the_rest(se
 
 
 def test_a_frame_of_weight_two_solves_like_the_frame_counted_twice(setup):
-    """Weights scale a frame's label rows; weight 2 is the frame listed twice (all frames carry as
-    many moments, so the per-label normalisation by the counts scales every row alike)."""
+    """Without priors (a frame listed twice would draw its rattle probes anew), weight 2 is the frame
+    listed twice (all frames carry as many moments, so the per-label normalisation by the counts
+    scales every row alike)."""
     from dataclasses import replace
 
     model, frames, graphs, caches = setup
     frames = [replace(frames[0], energy=frames[0].energy + 0.05), *frames[1:]]  # a label the rest contradict
 
     def solve(frames, graphs, caches):
-        system = readout_system(
-            model,
-            frames,
-            graphs,
-            caches,
-            weights={"energy": 1.0, "magnetic_forces": 1.0},
-            variances=VARIANCES,
-            progress=False,
-        )
+        system = build((model, frames, graphs, caches), stress_prior=0.0, rattle_prior=0.0)
         return solve_system(system, np.arange(len(frames))).weights, system
 
     weighted = [replace(frames[0], weight=2.0), *frames[1:]]
