@@ -12,6 +12,9 @@ ground-state hit, Spearman correlation (ladders of 3 or more orderings), MAE of 
 differences (meV per magnetic atom), the one-sigma of every difference from the fold's posterior
 and the coverage of the errors at nominal levels (calibration curve), side by side with
 
+- the model as shipped: where a left-out compound's magnetic atoms sit in environments (element and
+  elements within the cutoff) no other compound has, the model ignores their moments, so its
+  ladder is moment-blind SevenNet-0's;
 - moment-blind SevenNet-0 (the frozen backbone alone: every ordering of a structure has one energy);
 - a per-compound Heisenberg fit (:class:`magscreen.training.baselines.HeisenbergLandauModel`, two
   shells), leave-one-ordering-out within the ladder, so it never sees the energy it predicts
@@ -44,7 +47,7 @@ from magscreen.potential.model import atom_environments
 from magscreen.training.baselines import HeisenbergLandauModel, frame_shells
 from magscreen.training.config import load_train_config
 from magscreen.training.data import Frame
-from magscreen.training.readout import NormalEquations
+from magscreen.training.readout import NormalEquations, ReadoutSystem
 from magscreen.training.trainer import Trainer
 
 NOMINAL = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6827, 0.8, 0.9, 0.95, 0.99)
@@ -150,112 +153,53 @@ def main() -> None:
         help="leave out a compound (the evaluation), or one energy group, i.e. one compound at one lattice "
         "scale with its rattled copies (a weaker test: the compound's other lattices stay in training)",
     )
+    parser.add_argument(
+        "--sweep",
+        nargs="+",
+        metavar="SCALE",
+        help="instead of the report, the summary for the recipe's damping (ridge) times each SCALE, "
+        "a number (every readout weight) or NODE:PAIR (node heads, pair heads), written to "
+        "<out>_sweep.{json,md}: the prior strength chosen on left-out compounds",
+    )
     args = parser.parse_args()
     tic = time.perf_counter()
     config = load_train_config(args.config)
     stage = next(s for s in config.stages if s.optimizer == "least_squares")
     trainer = Trainer(config, source=args.config, progress=True)
     trainer.refit_references()
-    frames, caches = trainer.train_frames, trainer._caches_for("train")
     system = trainer.readout_system(stage)
     print(f"design {system.design.shape} in {time.perf_counter() - tic:.0f} s", flush=True)
-    info = frame_info(frames)
-    total = NormalEquations.of(system)
-    compounds = np.array([meta["compound"] for meta in info])
-    backbone = np.array([float(c.energy[0]) for c in caches])
-    groups = ladders(frames, info)
-    # where each compound's frames carry moments: (element, the set of elements within the cutoff),
-    # the model's 'environment' domain (magscreen.potential.model.atom_environments); a fold knows an
-    # element, or an environment, when another compound has it
-    environments: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for frame, graph, compound in zip(frames, trainer.train_graphs, compounds, strict=True):
-        around = atom_environments(graph)
-        environments[compound] |= {
-            (chemical_symbols[z], around[i])
-            for i, (z, m) in enumerate(zip(frame.numbers, frame.moments, strict=True))
-            if np.any(m)
-        }
-    carried = {compound: {element for element, _ in pairs} for compound, pairs in environments.items()}
-    rows, ladder_records = [], []
-    group_compound = {g: str(info[ks[0]]["compound"]) for g, ks in groups.items()}
-    folds = sorted(set(group_compound.values())) if args.by == "compound" else sorted(groups)
-    energy_groups = np.array([str(f.energy_group) for f in frames])
-    for fold in folds:
-        compound = fold if args.by == "compound" else group_compound[fold]
-        taken = compounds == compound if args.by == "compound" else energy_groups == fold
-        left_out = np.isin(system.frame_of_row, np.flatnonzero(taken))
-        if left_out.sum() > len(left_out) / 2:  # summing the rest is cheaper and exact
-            equations = NormalEquations.of(system, ~left_out, columns=total.columns)
-        else:
-            equations = total.minus(NormalEquations.of(system, left_out, columns=total.columns))
-        weights, posterior = equations.solve(system.damping, posterior_samples=args.samples, seed=config.seed)
-        known = args.by == "group" or all(
-            any(e in carried[c] for c in carried if c != compound) for e in carried[compound]
+    folds = Folds(trainer, system, by=args.by)
+    if args.sweep:
+        sweep = []
+        # the node heads' output layer comes first in the readout (readout_parameters)
+        node = trainer.model.magnetic.exchange[-1]
+        n_node = node.weight.numel() + node.bias.numel()
+        for scale in args.sweep:
+            node_scale, _, pair_scale = scale.partition(":")
+            damping = system.damping.copy()
+            damping[:n_node] *= float(node_scale)
+            damping[n_node:] *= float(pair_scale or node_scale)
+            rows, ladder_records = folds.run(damping, args.samples, config.seed)
+            summary = summarise(rows, ladder_records)["summary"]
+            sweep.append({"damping_scale": scale, **summary})
+            print(f"x{scale}: {json.dumps({m: summary[m] for m in ('model', 'resolved')})}", flush=True)
+        command = (
+            f"OMP_NUM_THREADS=1 python benchmarks/training/cross_validation.py {args.config.as_posix()} "
+            f"--out {args.out.as_posix()} --samples {args.samples} --sweep {' '.join(args.sweep)}"
         )
-        others = [environments[c] for c in environments if c != compound]
-        known_environment = args.by == "group" or all(
-            any(pair in seen for seen in others) for pair in environments[compound]
-        )
-        for group, indices in groups.items():
-            if (group_compound[group] if args.by == "compound" else group) != fold:
-                continue
-            n_mag = magnetic_count(frames, indices)
-            features = system.energy_features[indices] / np.array(n_mag)[:, None]
-            model = (backbone[indices] / n_mag) + features @ weights
-            blind = backbone[indices] / n_mag
-            dft = np.array([frames[k].energy for k in indices]) / n_mag
-            heisenberg = heisenberg_loo(frames, indices, n_mag)
-            ground = int(np.argmin(dft))
-            difference = features - features[ground]
-            covariance = posterior.covariance(difference)
-            sigma = np.sqrt(np.clip(np.diag(covariance), 0, None))
-            labels = [str(info[k].get("ordering", k)) for k in indices]
-            # the model's claim: its gap and that gap's variance, from the same covariance
-            lowest, runner_up = np.argsort(model)[:2]
-            pair = covariance[np.ix_([runner_up, lowest], [runner_up, lowest])]
-            gap_variance = pair[0, 0] + pair[1, 1] - 2 * pair[0, 1]
-            for j in range(len(indices)):
-                if j == ground:
-                    continue
-                rows.append(
-                    {
-                        "compound": compound,
-                        "group": group,
-                        "ordering": labels[j],
-                        "reference": labels[ground],
-                        "known_elements": known,
-                        "dft_meV": 1e3 * (dft[j] - dft[ground]),
-                        "model_meV": 1e3 * (model[j] - model[ground]),
-                        "sigma_meV": 1e3 * sigma[j],
-                        "sevennet_meV": 1e3 * (blind[j] - blind[ground]),
-                        "heisenberg_meV": None
-                        if heisenberg is None
-                        else 1e3 * (heisenberg[j] - heisenberg[ground]),
-                    }
-                )
-            ladder_records.append(
-                {
-                    "compound": compound,
-                    "known_elements": known,
-                    "known_environments": known_environment,
-                    "group": group,
-                    "labels": labels,
-                    "dft": dft.tolist(),
-                    "model": model.tolist(),
-                    "sevennet": blind.tolist(),
-                    "heisenberg": None if heisenberg is None else heisenberg.tolist(),
-                    "sigma_meV": (1e3 * sigma).tolist(),
-                    "model_gap_meV": 1e3 * float(model[runner_up] - model[lowest]),
-                    "model_gap_sigma_meV": 1e3 * float(np.sqrt(max(gap_variance, 0.0))),
-                }
-            )
-        print(f"{fold}: fold solved ({time.perf_counter() - tic:.0f} s)", flush=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        report = {"command": command, "sweep": sweep}
+        Path(f"{args.out}_sweep.json").write_text(json.dumps(report, indent=1) + "\n")
+        Path(f"{args.out}_sweep.md").write_text(sweep_markdown(sweep, command))
+        return
+    rows, ladder_records = folds.run(system.damping, args.samples, config.seed)
     report = summarise(rows, ladder_records)
     report.update(
         config=args.config.as_posix(),
-        n_frames=len(frames),
-        n_compounds=len(set(compounds)),
-        compounds=sorted(set(compounds)),
+        n_frames=len(folds.frames),
+        n_compounds=len(set(folds.compounds)),
+        compounds=sorted(set(folds.compounds)),
         posterior_samples=args.samples,
         left_out=args.by,
         command=f"OMP_NUM_THREADS=1 python benchmarks/training/cross_validation.py {args.config.as_posix()} "
@@ -269,10 +213,121 @@ def main() -> None:
     print(json.dumps(report["summary"], indent=1))
 
 
+class Folds:
+    """The left-out folds of one design: each compound's (or energy group's) rows subtracted from the
+    normal equations, solved with a damping, predicting the left-out ordering ladders."""
+
+    def __init__(self, trainer: Trainer, system: ReadoutSystem, by: str = "compound") -> None:
+        self.system, self.by = system, by
+        self.frames = frames = trainer.train_frames
+        self.info = info = frame_info(frames)
+        self.total = NormalEquations.of(system)
+        self.compounds = np.array([meta["compound"] for meta in info])
+        self.backbone = np.array([float(c.energy[0]) for c in trainer._caches_for("train")])
+        self.groups = ladders(frames, info)
+        # where each compound's frames carry moments: (element, the set of elements within the cutoff),
+        # the model's 'environment' domain (magscreen.potential.model.atom_environments); a fold knows
+        # an element, or an environment, when another compound has it
+        environments: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for frame, graph, compound in zip(frames, trainer.train_graphs, self.compounds, strict=True):
+            around = atom_environments(graph)
+            environments[compound] |= {
+                (chemical_symbols[z], around[i])
+                for i, (z, m) in enumerate(zip(frame.numbers, frame.moments, strict=True))
+                if np.any(m)
+            }
+        self.environments = environments
+        self.carried = {c: {element for element, _ in pairs} for c, pairs in environments.items()}
+        self.group_compound = {g: str(info[ks[0]]["compound"]) for g, ks in self.groups.items()}
+        self.energy_groups = np.array([str(f.energy_group) for f in frames])
+
+    def run(self, damping: np.ndarray, samples: int, seed: int) -> tuple[list[dict], list[dict]]:
+        """Left-out differences (one row per non-ground ordering) and ladders, every fold solved with
+        ``damping``."""
+        system, frames, info, by = self.system, self.frames, self.info, self.by
+        rows, ladder_records = [], []
+        folds = sorted(set(self.group_compound.values())) if by == "compound" else sorted(self.groups)
+        for fold in folds:
+            compound = fold if by == "compound" else self.group_compound[fold]
+            taken = self.compounds == compound if by == "compound" else self.energy_groups == fold
+            left_out = np.isin(system.frame_of_row, np.flatnonzero(taken))
+            columns = self.total.columns
+            if left_out.sum() > len(left_out) / 2:  # summing the rest is cheaper and exact
+                equations = NormalEquations.of(system, ~left_out, columns=columns)
+            else:
+                equations = self.total.minus(NormalEquations.of(system, left_out, columns=columns))
+            weights, posterior = equations.solve(damping, posterior_samples=samples, seed=seed)
+            carried = self.carried
+            known = by == "group" or all(
+                any(e in carried[c] for c in carried if c != compound) for e in carried[compound]
+            )
+            others = [self.environments[c] for c in self.environments if c != compound]
+            known_environment = by == "group" or all(
+                any(pair in seen for seen in others) for pair in self.environments[compound]
+            )
+            for group, indices in self.groups.items():
+                if (self.group_compound[group] if by == "compound" else group) != fold:
+                    continue
+                n_mag = magnetic_count(frames, indices)
+                features = system.energy_features[indices] / np.array(n_mag)[:, None]
+                model = (self.backbone[indices] / n_mag) + features @ weights
+                blind = self.backbone[indices] / n_mag
+                dft = np.array([frames[k].energy for k in indices]) / n_mag
+                heisenberg = heisenberg_loo(frames, indices, n_mag)
+                # as shipped: moments outside the environment domain are ignored (moment-blind)
+                deployed = model if known_environment else blind
+                ground = int(np.argmin(dft))
+                covariance = posterior.covariance(features - features[ground])
+                sigma = np.sqrt(np.clip(np.diag(covariance), 0, None))
+                labels = [str(info[k].get("ordering", k)) for k in indices]
+                # the model's claim: its gap and that gap's variance, from the same covariance
+                lowest, runner_up = np.argsort(model)[:2]
+                pair = covariance[np.ix_([runner_up, lowest], [runner_up, lowest])]
+                gap_variance = pair[0, 0] + pair[1, 1] - 2 * pair[0, 1]
+                for j in range(len(indices)):
+                    if j == ground:
+                        continue
+                    rows.append(
+                        {
+                            "compound": compound,
+                            "group": group,
+                            "ordering": labels[j],
+                            "reference": labels[ground],
+                            "known_elements": known,
+                            "dft_meV": 1e3 * (dft[j] - dft[ground]),
+                            "model_meV": 1e3 * (model[j] - model[ground]),
+                            "sigma_meV": 1e3 * sigma[j],
+                            "sevennet_meV": 1e3 * (blind[j] - blind[ground]),
+                            "deployed_meV": 1e3 * (deployed[j] - deployed[ground]),
+                            "heisenberg_meV": None
+                            if heisenberg is None
+                            else 1e3 * (heisenberg[j] - heisenberg[ground]),
+                        }
+                    )
+                ladder_records.append(
+                    {
+                        "compound": compound,
+                        "known_elements": known,
+                        "known_environments": known_environment,
+                        "group": group,
+                        "labels": labels,
+                        "dft": dft.tolist(),
+                        "model": model.tolist(),
+                        "sevennet": blind.tolist(),
+                        "deployed": deployed.tolist(),
+                        "heisenberg": None if heisenberg is None else heisenberg.tolist(),
+                        "sigma_meV": (1e3 * sigma).tolist(),
+                        "model_gap_meV": 1e3 * float(model[runner_up] - model[lowest]),
+                        "model_gap_sigma_meV": 1e3 * float(np.sqrt(max(gap_variance, 0.0))),
+                    }
+                )
+        return rows, ladder_records
+
+
 def summarise(rows: list[dict], ladders: list[dict]) -> dict:
     """Per-method hit rate, mean Spearman, MAE; the calibration of the model's sigma."""
     summary = {}
-    for method in ("model", "sevennet", "heisenberg"):
+    for method in ("model", "deployed", "sevennet", "heisenberg"):
         usable = [lad for lad in ladders if lad[method] is not None]
         hits = [int(np.argmin(lad[method]) == np.argmin(lad["dft"])) for lad in usable]
         rhos = [
@@ -340,6 +395,7 @@ def markdown(report: dict) -> str:
     summary = report["summary"]
     names = {
         "model": "model (compound left out)",
+        "deployed": "same, as shipped (moment-blind outside its environment domain)",
         "sevennet": "SevenNet-0, moment-blind",
         "heisenberg": "Heisenberg per compound (leave one ordering out)",
     }
@@ -393,6 +449,26 @@ def markdown(report: dict) -> str:
                 f"{relative['model'][k]} | {ladder['sigma_meV'][k]:.3g} | {relative['sevennet'][k]} | "
                 f"{relative['heisenberg'][k]} |"
             )
+    return "\n".join(lines) + "\n"
+
+
+def sweep_markdown(sweep: list[dict], command: str) -> str:
+    """One line per damping scale: the model's left-out scores, calibration and trust-rule claims."""
+    lines = [
+        f"`{command}`",
+        "",
+        "| damping x (all, or node:pair) | hit rate | mean Spearman | gap MAE (meV) | calibration factor "
+        "| claimed (right), posterior | claimed (right), + environment |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in sweep:
+        m, r, u = row["model"], row["resolved"], row["uncertainty"]
+        lines.append(
+            f"| {row['damping_scale']} | {m['ground_state_hit_rate']:.2f} | {m['mean_spearman']:.2f} | "
+            f"{m['gap_mae_meV']:.1f} | {u['calibration_factor']:.3g} | {r['posterior']['claimed']} "
+            f"({r['posterior']['claimed_right']}) | {r['posterior_and_environment']['claimed']} "
+            f"({r['posterior_and_environment']['claimed_right']}) |"
+        )
     return "\n".join(lines) + "\n"
 
 
