@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -22,6 +23,14 @@ from ase.units import GPa
 from magscreen.magnetism.moments import atoms_moments
 from magscreen.magnetism.spin_relax import relax_spins
 from magscreen.screening.settings import RelaxSettings
+
+log = logging.getLogger(__name__)
+
+#: Volumes (relative to the starting cell) a lattice relaxation may reach. Beyond them a machine-learned
+#: energy is extrapolating, not relaxing: a magnetic term fitted near the DFT lattice can open a hole
+#: at short distances into which the cell collapses (bcc Fe under the general model: 11.8 -> 5.8
+#: A^3/atom, -750 eV/atom). The relaxation stops at the last cell inside and is reported unconverged.
+VOLUME_RANGE = (0.75, 1.33)
 
 __all__ = ["RelaxResult", "has_magnetic_forces", "relax_ordering"]
 
@@ -105,7 +114,25 @@ def relax_ordering(
             atoms.set_constraint(FixAtoms(indices=range(len(atoms))))
         target = FrechetCellFilter(atoms) if relax_cell else atoms
         optimizer = FIRE(target, logfile=None)
-        converged = bool(optimizer.run(fmax=fmax, steps=steps))
+        volume = atoms.get_volume()
+        inside = (atoms.get_positions(), atoms.get_cell().copy())
+        for converged in optimizer.irun(fmax=fmax, steps=steps):
+            ratio = atoms.get_volume() / volume
+            if not VOLUME_RANGE[0] <= ratio <= VOLUME_RANGE[1]:
+                log.warning(
+                    "%s: lattice relaxation stopped at step %d, volume %.2f of the start's (outside %s): "
+                    "the model extrapolates there; reported unconverged",
+                    atoms.get_chemical_formula(),
+                    optimizer.get_number_of_steps(),
+                    ratio,
+                    VOLUME_RANGE,
+                )
+                atoms.set_cell(inside[1])
+                atoms.set_positions(inside[0], apply_constraint=False)
+                converged = False
+                break
+            inside = (atoms.get_positions(), atoms.get_cell().copy())
+        converged = bool(converged)
         lattice_steps = optimizer.get_number_of_steps()
         atoms.set_constraint()
 
