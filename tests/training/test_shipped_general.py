@@ -51,15 +51,17 @@ def test_general_model_reproduces_and_does_not_worsen_held_out_nio_errors(genera
 
 @pytest.mark.slow
 def test_general_model_reproduces_its_held_out_nio_forces(general, nio_data):
-    """Reproduced, not compared: 1.80 against `monoxides`' 1.62 meV/A, the regression docs/model.md states."""
+    """Reproduced, not compared: 1.70 against `monoxides`' 1.62 meV/A, the regression docs/model.md states."""
     found = validation_errors(general, read_deepmd_spin(nio_data / "data_2"), forces=True)
     check_recorded(found, RECORD, ("forces",))
 
 
 def test_ground_states_the_general_model_claims_on_the_demo_are_the_measured_ones():
     """Unrelaxed orderings of the demo's 19 candidates (its enumeration and moment lengths): where the
-    model's gap exceeds twice its calibrated one-sigma, the lowest ordering has the measured kind;
-    the rocksalt monoxides, whose ladders it was fitted to, are among them."""
+    model's gap exceeds twice its calibrated one-sigma, the lowest ordering has the measured kind.
+    CoO and NiO, whose ladders it was fitted to, are among them; MnO's gap (about 11 meV per Mn, DFT
+    16-19) sits inside twice its calibrated sigma since the calibration on left-out compounds grew to
+    2.68 (docs/model.md)."""
     from magscreen.config import load_config
     from magscreen.magnetism.enumeration import enumerate_orderings
     from magscreen.screening.ranking import agrees_with_experiment
@@ -89,5 +91,5 @@ def test_ground_states_the_general_model_claims_on_the_demo_are_the_measured_one
                 candidate.candidate_id,
                 label,
             )
-    assert {"MnO", "CoO", "NiO"} <= set(claimed), claimed
-    assert all(claimed[f] == "AFM-II" for f in ("MnO", "CoO", "NiO")), claimed
+    assert {"CoO", "NiO"} <= set(claimed), claimed
+    assert all(claimed[f] == "AFM-II" for f in ("CoO", "NiO")), claimed
