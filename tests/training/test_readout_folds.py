@@ -51,7 +51,9 @@ def test_design_cache_returns_the_same_system_and_only_for_the_same_model(setup,
 
 
 def test_a_fold_of_the_normal_equations_solves_like_least_squares_on_the_rest(setup):
-    system = build(setup)
+    # ridge 1e-6: the normal equations square the condition number; at the default 1e-8 the two
+    # solves agree to 2e-5 relative (numpy 2.4.6 / scipy 1.17.1), at 1e-6 to 3e-7
+    system = build(setup, ridge=1e-6)
     keep = np.arange(2, 8)
     damping = system.damping
     direct = solve_system(system, keep).weights
