@@ -158,7 +158,7 @@ def main() -> None:
         nargs="+",
         metavar="SCALE",
         help="instead of the report, the summary for the recipe's damping (ridge) times each SCALE, "
-        "a number (every readout weight) or NODE:PAIR (node heads, pair heads), written to "
+        "a number (every readout weight) or NODE:PAIR (pair heads PAIR, all other heads NODE), written to "
         "<out>_sweep.{json,md}: the prior strength chosen on left-out compounds",
     )
     args = parser.parse_args()
@@ -172,14 +172,15 @@ def main() -> None:
     folds = Folds(trainer, system, by=args.by)
     if args.sweep:
         sweep = []
-        # the node heads' output layer comes first in the readout (readout_parameters)
-        node = trainer.model.magnetic.exchange[-1]
-        n_node = node.weight.numel() + node.bias.numel()
+        # which readout weights are the pair heads', in the order of readout_parameters
+        magnetic, pair_head, sizes = trainer.model.magnetic, [], []
+        for layer in magnetic.output_layers():
+            sizes.append(layer.weight.numel() + layer.bias.numel())
+            pair_head.append(magnetic.hyper.bilinear_exchange and layer is magnetic.pair_radial[-1])
+        is_pair = np.repeat(pair_head, sizes)
         for scale in args.sweep:
             node_scale, _, pair_scale = scale.partition(":")
-            damping = system.damping.copy()
-            damping[:n_node] *= float(node_scale)
-            damping[n_node:] *= float(pair_scale or node_scale)
+            damping = system.damping * np.where(is_pair, float(pair_scale or node_scale), float(node_scale))
             rows, ladder_records = folds.run(damping, args.samples, config.seed)
             summary = summarise(rows, ladder_records)["summary"]
             sweep.append({"damping_scale": scale, **summary})
