@@ -131,6 +131,11 @@ class GPAWEngine:
         extra = dict(attempt.extra)
         if frame.broken_symmetry:
             extra["symmetry"] = {"point_group": False}
+            if s.broken_symmetry_eigenstates is not None:
+                extra["convergence"] = {
+                    "energy": s.energy_tolerance_eV,
+                    "eigenstates": s.broken_symmetry_eigenstates,
+                }
         own = frame.parameters
         return GPAWSettings(
             xc=s.xc,

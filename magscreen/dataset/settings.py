@@ -153,6 +153,13 @@ class TrainingGPAWSettings(_Section):
         2.0e-5, gt=0, description="SCF energy tolerance (eV per valence electron)."
     )
     max_scf_iterations: int = Field(120, ge=1, description="SCF iteration limit of one attempt.")
+    broken_symmetry_eigenstates: float | None = Field(
+        None,
+        gt=0,
+        description="Eigenstate-residual criterion of broken-symmetry frames (eV^2 per valence electron, "
+        "GPAW's convergence['eigenstates']); null keeps GPAW's default (4e-8). Near-degenerate t2g "
+        "states (FeO) meet the energy and density criteria long before the default one.",
+    )
     attempts: list[SCFAttempt] = Field(
         default_factory=lambda: [
             SCFAttempt(name="default"),

@@ -52,3 +52,15 @@ def test_settings_key_follows_what_fixes_the_labels_not_the_scf_strategy(write_c
     assert GPAWEngine(tighter).settings_key(frames[0]) != key
     metals = config.gpaw.model_copy(update={"kpoint_density": 6.0})  # NiO is gapped: unchanged
     assert GPAWEngine(metals).settings_key(frames[0]) == key
+
+
+def test_broken_symmetry_eigenstate_criterion_keeps_the_energy_one_and_spares_symmetric_frames(
+    write_config,
+):
+    config, frames = _nio_frames(write_config, broken_symmetry=True)
+    loose = config.gpaw.model_copy(update={"broken_symmetry_eigenstates": 1e-5})
+    extra = GPAWEngine(loose).gpaw_settings(frames[0], loose.attempts[0]).extra
+    assert extra["convergence"] == {"energy": loose.energy_tolerance_eV, "eigenstates": 1e-5}
+    assert GPAWEngine(loose).settings_key(frames[0]) == GPAWEngine(config.gpaw).settings_key(frames[0])
+    _, symmetric = _nio_frames(write_config)
+    assert "convergence" not in GPAWEngine(loose).gpaw_settings(symmetric[0], loose.attempts[0]).extra
