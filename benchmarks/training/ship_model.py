@@ -1,7 +1,9 @@
 """Ship a trained run as a named model: copy best.pt to magscreen/potential/weights/<name>.pt and record
 its validation errors (recomputed from the copied file) in <name>.json beside it. With
 ``--calibration`` the readout posterior's one-sigma is scaled by the factor that the
-leave-one-compound-out report found (68 % of left-out errors inside one sigma).
+leave-one-compound-out report found (68 % of left-out errors inside one sigma); with
+``--trained-calibration`` the compounds of the training data get the factor of the
+leave-one-ordering-out report (``cross_validation.py --by ordering``) instead.
 
 Usage::
 
@@ -16,8 +18,11 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ase.data import chemical_symbols
+
 from magscreen.potential.calculator import SHIPPED_MODELS_DIR
 from magscreen.potential.model import MagneticPotential
+from magscreen.potential.uncertainty import reduced_formula
 from magscreen.training.config import load_train_config
 from magscreen.training.evaluation import validation_errors
 from magscreen.training.trainer import load_frames
@@ -33,6 +38,12 @@ def main() -> None:
         help="leave-one-compound-out report (benchmarks/training/cross_validation.py --out ...json) whose "
         "calibration factor scales the model's readout posterior",
     )
+    parser.add_argument(
+        "--trained-calibration",
+        type=Path,
+        help="leave-one-ordering-out report (cross_validation.py --by ordering) whose calibration factor "
+        "applies to the compounds of the training data",
+    )
     args = parser.parse_args()
     config = load_train_config(args.config)
     target = SHIPPED_MODELS_DIR / f"{args.name}.pt"
@@ -46,13 +57,25 @@ def main() -> None:
             raise SystemExit(
                 f"{args.calibration}: no calibration factor, or the run has no readout posterior"
             )
-        model.readout_posterior = model.readout_posterior.calibrated(factor)
+        trained, formulas, trained_report = None, (), None
+        if args.trained_calibration is not None:
+            trained_report = json.loads(args.trained_calibration.read_text())
+            trained = trained_report["summary"]["uncertainty"]["calibration_factor"]
+            train = load_frames(config.data.train, config.data.format, split="train", source=args.config)
+            formulas = {reduced_formula([chemical_symbols[z] for z in f.numbers]) for f in train}
+        model.readout_posterior = model.readout_posterior.calibrated(factor, trained, tuple(formulas))
         model.save(target)
         cross_validation = {
             "report": args.calibration.as_posix(),
             "n_frames": report["n_frames"],
             **report["summary"],
         }
+        if trained_report is not None:
+            cross_validation["trained_compounds"] = {
+                "report": args.trained_calibration.as_posix(),
+                "formulas": sorted(formulas),
+                **trained_report["summary"],
+            }
     frames = load_frames(config.data.validation, config.data.format, split="validation", source=args.config)
     run_metrics = json.loads((Path(config.output) / "metrics.json").read_text())
     record = {

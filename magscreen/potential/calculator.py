@@ -28,7 +28,7 @@ from magscreen.errors import InputError
 from magscreen.magnetism.moments import moment_vectors
 from magscreen.potential.graph import MagneticGraph, graph_from_atoms
 from magscreen.potential.model import BackboneCache, MagneticPotential
-from magscreen.potential.uncertainty import readout_features, unknown_moments
+from magscreen.potential.uncertainty import readout_features, reduced_formula, unknown_moments
 
 __all__ = ["MagneticCalculator", "SHIPPED_MODELS_DIR", "shipped_models"]
 
@@ -217,9 +217,10 @@ class MagneticCalculator(Calculator):
             features[:, :] = np.inf
         return features
 
-    def feature_covariance(self, features: np.ndarray) -> np.ndarray:
+    def feature_covariance(self, features: np.ndarray, formula: str | None = None) -> np.ndarray:
         """Covariance (eV^2) of the energies whose readout features are the rows of ``features`` (K, P):
-        ``G Sigma G^T`` with the model's calibrated posterior; infinite for rows of unknown moments.
+        ``G Sigma G^T`` with the model's posterior, calibrated for the compound ``formula`` (reduced;
+        :meth:`ReadoutPosterior.factor`); infinite for rows of unknown moments.
 
         Raises
         ------
@@ -236,7 +237,7 @@ class MagneticCalculator(Calculator):
             )
         features = np.atleast_2d(features)
         unknown = ~np.isfinite(features).all(axis=1)
-        covariance = posterior.covariance(np.where(np.isfinite(features), features, 0.0))
+        covariance = posterior.covariance(np.where(np.isfinite(features), features, 0.0), formula)
         covariance[unknown, :] = np.inf
         covariance[:, unknown] = np.inf
         return covariance
@@ -249,7 +250,8 @@ class MagneticCalculator(Calculator):
         moment on an atom the model never learned (its element has no head or lies outside the
         magnetic domain): the model cannot back such an energy.
         """
-        return self.feature_covariance(self.readout_features(atoms, moments))
+        formula = reduced_formula(atoms.get_chemical_symbols())
+        return self.feature_covariance(self.readout_features(atoms, moments), formula)
 
 
 def _configurations(atoms: Atoms, moments: np.ndarray) -> np.ndarray:

@@ -11,7 +11,11 @@ Sigma is P x P (P ~ 10^4 readout weights for a model with many element heads, 0.
 too large to ship, so the checkpoint stores ``S`` draws ``w_k - w_hat`` of the posterior and
 ``Sigma ~ (1/S) sum_k d_k d_k^T``: with S = 128 the variance of a difference is known to about 12 %
 (relative standard error sqrt(2/S)). ``calibration`` scales the one-sigma so that it covers ~68 %
-of the errors on compounds left out of training (leave-one-compound-out, docs/model.md).
+of the errors on compounds left out of training (leave-one-compound-out, docs/model.md). The
+posterior is far more overconfident about compounds it was trained on (their environments are known,
+their ordering energies rest on few frames): for those, ``trained_calibration`` is fitted on orderings
+left out of trained compounds (leave-one-ordering-out) and applies to the reduced formulas in
+``trained_formulas``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,14 @@ if TYPE_CHECKING:
     from magscreen.potential.graph import MagneticGraph
     from magscreen.potential.model import MagneticPotential
 
-__all__ = ["ReadoutPosterior", "readout_features", "readout_parameters", "unknown_moments"]
+__all__ = ["ReadoutPosterior", "reduced_formula", "readout_features", "readout_parameters", "unknown_moments"]
+
+
+def reduced_formula(symbols: list[str]) -> str:
+    """Reduced formula of a structure's element symbols (pymatgen's, e.g. 'NiO', 'Fe')."""
+    from pymatgen.core import Composition
+
+    return Composition("".join(symbols)).reduced_formula
 
 
 def readout_parameters(model: MagneticPotential) -> list[torch.nn.Parameter]:
@@ -91,30 +102,52 @@ class ReadoutPosterior:
         RMS of the weighted training residuals (dimensionless), already in ``deviations``.
     calibration
         Factor on the one-sigma from left-out compounds (1 until calibrated).
+    trained_calibration
+        Factor on the one-sigma of compounds in ``trained_formulas``, from orderings left out of
+        trained compounds; None: ``calibration`` applies to them too.
+    trained_formulas
+        Reduced formulas of the compounds in the training data.
     """
 
     deviations: np.ndarray
     noise_scale: float
     calibration: float = 1.0
+    trained_calibration: float | None = None
+    trained_formulas: tuple[str, ...] = ()
 
     @property
     def samples(self) -> int:
         """Number of posterior draws S."""
         return int(self.deviations.shape[0])
 
-    def covariance(self, features: np.ndarray) -> np.ndarray:
+    def factor(self, formula: str | None = None) -> float:
+        """Calibration factor of a compound's energies: ``trained_calibration`` where ``formula`` (reduced)
+        is a trained compound's and that factor is known, else ``calibration``."""
+        if self.trained_calibration is not None and formula in self.trained_formulas:
+            return self.trained_calibration
+        return self.calibration
+
+    def covariance(self, features: np.ndarray, formula: str | None = None) -> np.ndarray:
         """Covariance (eV^2) of the linear outputs ``features @ w``; ``features`` (K, P) in eV per weight.
 
-        Includes ``calibration``. Infinite where a feature touches a weight without data and
-        without a finite prior.
+        Includes the calibration factor of the compound ``formula`` (:meth:`factor`). Infinite where a
+        feature touches a weight without data and without a finite prior.
         """
         features = np.atleast_2d(np.asarray(features, dtype=float))
         projected = features @ self.deviations.T.astype(float)  # (K, S)
-        return self.calibration**2 * projected @ projected.T / self.samples
+        return self.factor(formula) ** 2 * projected @ projected.T / self.samples
 
-    def calibrated(self, factor: float) -> ReadoutPosterior:
-        """The same posterior with ``calibration`` set to ``factor``."""
-        return replace(self, calibration=float(factor))
+    def calibrated(
+        self, factor: float, trained: float | None = None, formulas: tuple[str, ...] = ()
+    ) -> ReadoutPosterior:
+        """The same posterior with ``calibration`` set to ``factor`` and, with ``trained``, the factor of
+        the trained compounds ``formulas``."""
+        return replace(
+            self,
+            calibration=float(factor),
+            trained_calibration=None if trained is None else float(trained),
+            trained_formulas=tuple(sorted(formulas)) if trained is not None else (),
+        )
 
     def as_checkpoint(self) -> dict:
         """Tensors and numbers for :meth:`MagneticPotential.save`."""
@@ -122,6 +155,8 @@ class ReadoutPosterior:
             "deviations": torch.as_tensor(self.deviations, dtype=torch.float32),
             "noise_scale": float(self.noise_scale),
             "calibration": float(self.calibration),
+            "trained_calibration": self.trained_calibration,
+            "trained_formulas": list(self.trained_formulas),
         }
 
     @classmethod
@@ -131,4 +166,6 @@ class ReadoutPosterior:
             deviations=payload["deviations"].numpy(),
             noise_scale=float(payload["noise_scale"]),
             calibration=float(payload["calibration"]),
+            trained_calibration=payload.get("trained_calibration"),
+            trained_formulas=tuple(payload.get("trained_formulas", ())),
         )

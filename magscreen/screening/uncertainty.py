@@ -46,6 +46,8 @@ def ladder_uncertainties(
     from pymatgen.core import Structure
     from pymatgen.io.ase import AseAtomsAdaptor
 
+    from magscreen.potential.uncertainty import reduced_formula
+
     rows = []
     for doc in ladder:
         atoms = AseAtomsAdaptor.get_atoms(Structure.from_dict(doc.structure))  # 'magmom' -> initial moments
@@ -57,5 +59,6 @@ def ladder_uncertainties(
     if not known[lowest]:
         return [None] * len(ladder)
     difference = np.where(known[:, None], features - features[lowest], 0.0)
-    variance = np.diag(calculator.feature_covariance(difference))
+    formula = reduced_formula(atoms.get_chemical_symbols())  # every ordering: the candidate's composition
+    variance = np.diag(calculator.feature_covariance(difference, formula))
     return [float(1e3 * np.sqrt(max(v, 0.0))) if ok else None for v, ok in zip(variance, known, strict=True)]

@@ -3,6 +3,7 @@ linear model with known noise, priors where data is missing, and the calculator'
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -179,3 +180,21 @@ def test_adding_the_spin_orbit_block_keeps_the_posterior_of_the_exchange_energie
     after = MagneticCalculator(with_soc).energy_covariance(atoms, moments)
     assert with_soc.readout_posterior.calibration == fitted.readout_posterior.calibration
     assert np.allclose(after, before, rtol=1e-6, atol=1e-12 * np.abs(before).max())
+
+
+def test_trained_compounds_get_their_own_calibration_and_keep_it_through_a_checkpoint(fitted, tmp_path):
+    """The factor of a trained compound (leave-one-ordering-out) scales its variances; any other
+    composition keeps the leave-one-compound-out factor."""
+    atoms = bulk("Fe", "bcc", a=2.87, cubic=True).repeat(2)
+    moments = configurations(3, len(atoms), seed=9)
+    raw = MagneticCalculator(fitted).energy_covariance(atoms, moments)
+    model = copy.deepcopy(fitted)
+    model.readout_posterior = fitted.readout_posterior.calibrated(2.0, trained=5.0, formulas=("Fe", "NiO"))
+    calculator = MagneticCalculator(model)
+    assert np.allclose(calculator.energy_covariance(atoms, moments), 25.0 * raw, rtol=1e-6)
+    features = calculator.readout_features(atoms, moments)
+    assert np.allclose(calculator.feature_covariance(features, "FeO"), 4.0 * raw, rtol=1e-6)
+    assert np.allclose(calculator.feature_covariance(features), 4.0 * raw, rtol=1e-6)
+    loaded = MagneticPotential.load(model.save(tmp_path / "model.pt"))
+    assert loaded.readout_posterior.factor("Fe") == 5.0 and loaded.readout_posterior.factor("Co") == 2.0
+    assert np.allclose(MagneticCalculator(loaded).energy_covariance(atoms, moments), 25.0 * raw, rtol=1e-6)
