@@ -15,7 +15,7 @@ of the errors on compounds left out of training (leave-one-compound-out, docs/mo
 posterior is far more overconfident about compounds it was trained on (their environments are known,
 their ordering energies rest on few frames): for those, ``trained_calibration`` is fitted on orderings
 left out of trained compounds (leave-one-ordering-out) and applies to the reduced formulas in
-``trained_formulas``.
+``trained_formulas``, never below ``calibration``.
 """
 
 from __future__ import annotations
@@ -121,10 +121,11 @@ class ReadoutPosterior:
         return int(self.deviations.shape[0])
 
     def factor(self, formula: str | None = None) -> float:
-        """Calibration factor of a compound's energies: ``trained_calibration`` where ``formula`` (reduced)
-        is a trained compound's and that factor is known, else ``calibration``."""
+        """Calibration factor of a compound's energies: where ``formula`` (reduced) is a trained
+        compound's, the larger of ``trained_calibration`` and ``calibration`` (a formula does not prove
+        the structure is the trained one), else ``calibration``."""
         if self.trained_calibration is not None and formula in self.trained_formulas:
-            return self.trained_calibration
+            return max(self.trained_calibration, self.calibration)
         return self.calibration
 
     def covariance(self, features: np.ndarray, formula: str | None = None) -> np.ndarray:

@@ -197,4 +197,6 @@ def test_trained_compounds_get_their_own_calibration_and_keep_it_through_a_check
     assert np.allclose(calculator.feature_covariance(features), 4.0 * raw, rtol=1e-6)
     loaded = MagneticPotential.load(model.save(tmp_path / "model.pt"))
     assert loaded.readout_posterior.factor("Fe") == 5.0 and loaded.readout_posterior.factor("Co") == 2.0
+    narrower = fitted.readout_posterior.calibrated(2.0, trained=1.5, formulas=("Fe",))
+    assert narrower.factor("Fe") == 2.0  # never below the factor of compounds left out
     assert np.allclose(MagneticCalculator(loaded).energy_covariance(atoms, moments), 25.0 * raw, rtol=1e-6)
