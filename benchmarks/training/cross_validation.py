@@ -31,7 +31,7 @@ Usage::
 
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/training/cross_validation.py configs/train/general.yaml \\
         --out benchmarks/training/cross_validation_general
-    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/training/cross_validation.py configs/train/general.yaml \
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/training/cross_validation.py configs/train/general.yaml \\
         --out benchmarks/training/cross_validation_general_orderings --by ordering
 """
 
@@ -115,19 +115,25 @@ def magnetic_count(frames: list[Frame], indices: list[int]) -> list[int]:
 
 
 def heisenberg_loo(frames: list[Frame], indices: list[int], n_mag: list[int]) -> np.ndarray | None:
-    """Leave-one-ordering-out Heisenberg predictions (eV per magnetic atom), or None (< 3 orderings).
+    """Leave-one-ordering-out Heisenberg predictions (eV per magnetic atom), or None (< 3 orderings, or
+    no two moments within reach).
 
     ``E / n_mag = E0 + sum_s J_s X_s / n_mag`` with ``X_s`` the shell sums of m_i . m_j of
     :meth:`HeisenbergLandauModel.design` (the project's Heisenberg convention), as many shells as
-    the remaining orderings allow beside E0 (at most 2), fitted by least squares on the others.
+    the remaining orderings allow beside E0 (at most 2), fitted by least squares on the others. The
+    shells come from the first frame with moments (an ordering may have collapsed: fcc Ni's AFM-I).
     """
-    if len(indices) < 3:
+    carrying = [k for k in indices if np.any(frames[k].moments)]
+    if len(indices) < 3 or not carrying:
         return None
     n_shells = min(2, len(indices) - 2)
     try:
-        shells = frame_shells(frames[indices[0]], n_shells)
+        shells = frame_shells(frames[carrying[0]], n_shells)
     except InputError:  # one shell within reach
-        n_shells, shells = 1, frame_shells(frames[indices[0]], 1)
+        try:
+            n_shells, shells = 1, frame_shells(frames[carrying[0]], 1)
+        except InputError:
+            return None
     elements = sorted({chemical_symbols[z] for k in indices for z in frames[k].numbers})
     hamiltonian = HeisenbergLandauModel(shells=shells, elements=elements)
     rows = (

@@ -3,7 +3,8 @@ its validation errors (recomputed from the copied file) in <name>.json beside it
 ``--calibration`` the readout posterior's one-sigma is scaled by the factor that the
 leave-one-compound-out report found (68 % of left-out errors inside one sigma); with
 ``--trained-calibration`` the compounds of the training data get the factor of the
-leave-one-ordering-out report (``cross_validation.py --by ordering``) instead.
+leave-one-ordering-out report (``cross_validation.py --by ordering``) instead. ``--keep-weights``
+recalibrates the shipped file in place (weights and spin-orbit block kept).
 
 Usage::
 
@@ -44,10 +45,22 @@ def main() -> None:
         help="leave-one-ordering-out report (cross_validation.py --by ordering) whose calibration factor "
         "applies to the compounds of the training data",
     )
+    parser.add_argument(
+        "--keep-weights",
+        action="store_true",
+        help="recalibrate the shipped <name>.pt in place (its weights and spin-orbit block kept; record keys "
+        "this script does not write, such as soc_fit, kept) instead of copying the run's best.pt",
+    )
     args = parser.parse_args()
     config = load_train_config(args.config)
     target = SHIPPED_MODELS_DIR / f"{args.name}.pt"
-    shutil.copyfile(Path(config.output) / "best.pt", target)
+    previous = {}
+    if args.keep_weights:
+        if not target.is_file():
+            raise SystemExit(f"{target}: no shipped model to recalibrate")
+        previous = json.loads(target.with_suffix(".json").read_text())
+    else:
+        shutil.copyfile(Path(config.output) / "best.pt", target)
     model = MagneticPotential.load(target)
     cross_validation = None
     if args.calibration is not None:
@@ -94,7 +107,7 @@ def main() -> None:
         "leave_one_compound_out": cross_validation,
         "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    target.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
+    target.with_suffix(".json").write_text(json.dumps({**previous, **record}, indent=1) + "\n")
     print(json.dumps(record["validation"], indent=1))
 
 

@@ -30,7 +30,7 @@ def test_demo_runs_then_skips_everything(tmp_path, monkeypatch):
     rows = json.loads(result.stdout)
     assert len(rows) == 19
     # every ground state the shipped model resolves is the measured kind; CoO and NiO among them
-    # (docs/model.md: 6 of 19 resolved); unresolved candidates have no label
+    # (docs/model.md: 7 of 19 resolved at the snapshot cell); unresolved candidates have no label
     resolved = {row["candidate_id"]: row for row in rows if row["ground_state_label"]}
     assert {"CoO", "mp-19009"} <= set(resolved), resolved
     for row in resolved.values():

@@ -38,8 +38,14 @@ def test_general_model_is_the_default_and_carries_its_calibrated_posterior(gener
     calculator = MagneticCalculator("general")
     assert calculator.model_version == RECORD["model_version"]  # the record belongs to these weights
     assert set(calculator.magnetic_domain) >= {"Cr", "Mn", "Fe", "Co", "Ni"}
-    factor = RECORD["leave_one_compound_out"]["uncertainty"]["calibration_factor"]
-    assert general.readout_posterior.calibration == pytest.approx(factor)
+    record = RECORD["leave_one_compound_out"]
+    posterior = general.readout_posterior
+    assert posterior.calibration == pytest.approx(record["uncertainty"]["calibration_factor"])
+    # trained compounds: the factor from orderings left out of them, by reduced formula
+    trained = record["trained_compounds"]
+    assert posterior.trained_calibration == pytest.approx(trained["uncertainty"]["calibration_factor"])
+    assert set(posterior.trained_formulas) == set(trained["formulas"]) >= {"NiO", "CoO", "Fe", "MnPt"}
+    assert posterior.factor("CoO") >= posterior.calibration == posterior.factor("Mn2Au")
 
 
 def test_general_model_reproduces_and_does_not_worsen_held_out_nio_errors(general, nio_data):
@@ -58,10 +64,10 @@ def test_general_model_reproduces_its_held_out_nio_forces(general, nio_data):
 
 def test_ground_states_the_general_model_claims_on_the_demo_are_the_measured_ones():
     """Unrelaxed orderings of the demo's 19 candidates (its enumeration and moment lengths): where the
-    model's gap exceeds twice its calibrated one-sigma, the lowest ordering has the measured kind.
-    CoO and NiO, whose ladders it was fitted to, are among them; MnO's gap (about 11 meV per Mn, DFT
-    16-19) sits inside twice its calibrated sigma since the calibration on left-out compounds grew to
-    2.68 (docs/model.md)."""
+    model's gap exceeds twice its one-sigma, calibrated as a campaign does (the demo's compounds are
+    trained ones: the factor from orderings left out of them), the lowest ordering has the measured
+    kind. CoO and NiO, whose ladders it was fitted to, are among them; MnO's gap (about 11 meV per Mn,
+    DFT 16-19) sits inside twice its calibrated sigma (docs/model.md)."""
     from magscreen.config import load_config
     from magscreen.magnetism.enumeration import enumerate_orderings
     from magscreen.screening.ranking import agrees_with_experiment
@@ -83,10 +89,11 @@ def test_ground_states_the_general_model_claims_on_the_demo_are_the_measured_one
         difference = np.array(features[order[1]] - features[order[0]])[None]
         if not np.isfinite(difference).all():
             continue  # moments the model never learned: no claim
-        sigma = float(np.sqrt(calculator.feature_covariance(difference)[0, 0]))
+        formula = candidate.structure.composition.reduced_formula
+        sigma = float(np.sqrt(calculator.feature_covariance(difference, formula)[0, 0]))
         if energies[order[1]] - energies[order[0]] > 2 * sigma:
             label = orderings[order[0]].label
-            claimed[candidate.structure.composition.reduced_formula] = label
+            claimed[formula] = label
             assert agrees_with_experiment(label, candidate.experimental_ordering), (
                 candidate.candidate_id,
                 label,
