@@ -66,6 +66,9 @@ class ReadoutFit:
         Number of labelled values in the solve.
     seconds
         Wall time of the design matrix and the solve.
+    loss
+        The weighted loss at the solution (the training loss the solve minimises, priors included,
+        the ridge not).
     """
 
     reference_shifts: dict[str, float]
@@ -73,6 +76,7 @@ class ReadoutFit:
     parameters: int
     rows: int
     seconds: float
+    loss: float
     posterior: ReadoutPosterior | None = None
 
 
@@ -675,12 +679,17 @@ def fit_readout(
     )
     solution = solve_system(system, posterior_samples=posterior_samples, seed=seed)
     set_readout(model, solution.weights)
+    offsets = {**solution.reference_shifts, **solution.group_offsets}
+    coefficients = np.concatenate(
+        [solution.weights, [offsets.get(name, 0.0) for name in system.elements + system.groups]]
+    )
     return ReadoutFit(
         reference_shifts=solution.reference_shifts,
         group_offsets=solution.group_offsets,
         parameters=system.n_readout,
         rows=len(system.target),
         seconds=time.perf_counter() - tic,
+        loss=float(np.sum((system.design @ coefficients - system.target) ** 2)),
         posterior=solution.posterior,
     )
 

@@ -378,8 +378,9 @@ class Trainer:
         graphs, caches = self.train_graphs, self._caches_for("train")
         return readout_system(self.model, self.train_frames, graphs, caches, **self.readout_options(stage))
 
-    def solve_readout(self, stage: StageConfig) -> None:
-        """Least-squares stage: solve the magnetic heads' output layers, references and group offsets."""
+    def solve_readout(self, stage: StageConfig) -> float:
+        """Least-squares stage: solve the magnetic heads' output layers, references and group offsets;
+        returns the training loss at the solution."""
         caches = self._caches_for("train")
         fit = fit_readout(
             self.model,
@@ -398,6 +399,7 @@ class Trainer:
                 f"{stage.name}: solved {fit.parameters} readout weights on {fit.rows} labels "
                 f"({fit.seconds:.0f} s)"
             )
+        return fit.loss
 
     # ------------------------------------------------------------------ state
 
@@ -634,8 +636,7 @@ class Trainer:
             for epoch in range(first, stage.epochs):
                 tic = time.perf_counter()
                 if stage.optimizer == "least_squares":
-                    self.solve_readout(stage)
-                    record = {"train_loss": float("nan")}
+                    record = {"train_loss": self.solve_readout(stage)}
                 else:
                     optimizer = self._optimizer(stage, epoch)
                     record = self._epoch(stage_index, epoch, optimizer)

@@ -79,6 +79,22 @@ def test_heisenberg_toy_with_known_j_is_recovered(model):
     assert gap_per_atom == pytest.approx(-8 * J1, rel=0.02)
 
 
+def test_reported_loss_is_the_weighted_loss_of_the_fitted_model(model):
+    """ReadoutFit.loss, recomputed from the fitted model: energy per atom and magnetic forces, each
+    squared error divided by the label variance and the number of entries, summed over terms."""
+    frames = [replace(f, energy=f.energy + 0.01 * k) for k, f in enumerate(heisenberg_frames(6, seed=5))]
+    result = fit(model, frames, {"energy": 1.0, "magnetic_forces": 1.0})
+    n_h = sum(3 * f.n_atoms for f in frames)
+    loss = 0.0
+    for frame in frames:
+        out = model(frame.graph(model.cutoff), compute_forces=False)
+        energy = float(out["energy"][0].detach()) + result.reference_shifts["Fe"] * frame.n_atoms
+        loss += ((energy - frame.energy) / frame.n_atoms) ** 2 / (1e-4 * len(frames))
+        loss += np.sum((out["magnetic_forces"].detach().numpy() - frame.magnetic_forces) ** 2) / (1e-3 * n_h)
+    assert loss > 1e-6  # the shifted energies are not a Heisenberg model: the fit is not exact
+    assert result.loss == pytest.approx(loss, rel=1e-6)
+
+
 def test_energy_group_gets_its_own_offset(model):
     """Energies shifted by a constant per atom in one group: the fit returns that constant and
     predicts the same magnetic forces as without the shift."""
