@@ -63,6 +63,12 @@ class ModelConfig(_Section):
         "the others share one. With a frozen backbone a new element's data then leaves the "
         "couplings of the listed elements alone.",
     )
+    spin_invariants: bool = Field(
+        True,
+        description="Feed the spin-field invariants m_i . S_i and S_i . S_i to the node network "
+        "(beyond-Heisenberg exchange); false: Heisenberg pairs (with their length slope) and a "
+        "Landau-like on-site term of |m_i| and the environment, so every transverse field is a pair field.",
+    )
     magnetic_domain: Literal["environment", "element"] = Field(
         "environment",
         description="What the recorded magnetic domain holds: 'environment', each element with the sets "

@@ -82,7 +82,9 @@ def build_model(config: TrainConfig) -> MagneticPotential:
     """The network named by ``config.model``, in the configured dtype."""
     dtype = getattr(torch, config.dtype)
     spec = config.model
-    magnetic = MagneticHyperparameters(element_heads=tuple(spec.element_heads))
+    magnetic = MagneticHyperparameters(
+        element_heads=tuple(spec.element_heads), spin_invariants=spec.spin_invariants
+    )
     if spec.small:
         model = MagneticPotential(soc=spec.soc, seed=config.seed, magnetic=magnetic)
     elif spec.init == "sevennet0":

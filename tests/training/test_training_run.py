@@ -19,7 +19,7 @@ from magscreen.cli import app
 from magscreen.errors import InputError
 from magscreen.potential import MagneticCalculator
 from magscreen.training.config import load_train_config
-from magscreen.training.trainer import Trainer
+from magscreen.training.trainer import Trainer, build_model
 
 
 def _config(tmp_path: Path, folder: Path, name: str, stages: list[dict]) -> Path:
@@ -134,6 +134,19 @@ def test_frozen_backbone_cannot_train_forces(tmp_path, deepmd_folder):
     path = _config(tmp_path, deepmd_folder, "bad", [{**FROZEN, "losses": ["energy", "forces"]}])
     with pytest.raises(InputError, match=r"bad\.yaml: stages\.0\.losses: .*position derivatives"):
         load_train_config(path)
+
+
+def test_spin_invariants_switch_reaches_the_model_and_its_checkpoint(tmp_path, deepmd_folder):
+    """model.spin_invariants: false builds the Heisenberg-pairs-plus-on-site model (physics:
+    tests/potential/test_bilinear_exchange.py), and a saved model loads as one."""
+    path = _config(tmp_path, deepmd_folder, "pairs", [FROZEN])
+    config = yaml.safe_load(path.read_text())
+    config["model"]["spin_invariants"] = False
+    path.write_text(yaml.safe_dump(config))
+    model = build_model(load_train_config(path))
+    assert not model.hyper.spin_invariants and model.magnetic.exchange_width == 0
+    model.save(tmp_path / "pairs.pt")
+    assert not type(model).load(tmp_path / "pairs.pt").hyper.spin_invariants
 
 
 def test_element_ridge_needs_an_element_head(tmp_path, deepmd_folder):
