@@ -74,3 +74,21 @@ def test_shipped_demo_config_is_valid():
 
     config = load_config(Path(__file__).parents[1] / "configs" / "demo.yaml")
     assert config.candidates.source == "snapshot" and config.store.kind == "embedded"
+
+
+def test_second_demo_runs_the_snapshot_candidates_the_demo_leaves_out():
+    """configs/demo-large-cells.yaml (issue 18): Cr2O3, Fe2O3 and YCo5, whose primitive cells hold 4-5
+    magnetic atoms, with the demo's model, moments and relaxation; the two together cover the snapshot."""
+    import json
+    from pathlib import Path
+
+    repo = Path(__file__).parents[1]
+    demo = load_config(repo / "configs" / "demo.yaml")
+    large = load_config(repo / "configs" / "demo-large-cells.yaml")
+    snapshot = json.loads((repo / "magscreen" / "data" / "candidates" / "index.json").read_text())
+    names = set(large.candidates.filters.names)
+    assert names == {"Cr2O3", "Fe2O3", "YCo5"} and not names & set(demo.candidates.filters.names)
+    assert names | set(demo.candidates.filters.names) == {entry["name"] for entry in snapshot}
+    assert large.orderings.max_magnetic_atoms >= 5 and large.relax == demo.relax
+    assert large.orderings.moments == demo.orderings.moments
+    assert large.store.path != demo.store.path
