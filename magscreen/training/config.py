@@ -165,6 +165,13 @@ class StageConfig(_Section):
         "of each frame, relative to the force term; fixes the curvature in the positions that frames "
         "whose atoms barely move leave free.",
     )
+    magnetization_prior: float = Field(
+        0.0,
+        ge=0,
+        description="Least-squares stage: weight of the magnetic blocks' energy per atom (target 0) of "
+        "each frame, relative to the energy term; fixes the part of a magnetic atom's energy that "
+        "energy groups and reference energies absorb, which the data alone leave free.",
+    )
     rattle_sigma: float = Field(0.05, gt=0, description="Displacements of the rattled copies (Angstrom).")
     force_probes: int = Field(
         2,

@@ -291,6 +291,7 @@ def readout_system(
     element_ridge: dict[str, tuple[float, float]] | None = None,
     stress_prior: float = 0.0,
     rattle_prior: float = 0.0,
+    magnetization_prior: float = 0.0,
     rattle_sigma: float = 0.05,
     force_probes: int = 2,
     seed: int = 0,
@@ -383,6 +384,15 @@ def readout_system(
             else:
                 offsets[0, len(ungrouped) + groups.index(frame.energy_group)] = frame.n_atoms
             add_rows(d_energy[None], np.atleast_1d(frame.energy - float(cache.energy[0])), scale, offsets)
+        if magnetization_prior > 0:
+            relative = 1.0 if frame.energy_group is None else energy_group_weight
+            scale = np.sqrt(
+                relative
+                * magnetization_prior
+                * weights.get("energy", 1.0)
+                / (variances["energy"] * len(frames))
+            )
+            add_rows(d_energy[None] / frame.n_atoms, np.zeros(1), scale)
         if rattle_prior > 0:
             rattled = frame.positions + rng.normal(scale=rattle_sigma, size=frame.positions.shape)
             rattle_probes = rng.choice([-1.0, 1.0], size=(force_probes, frame.n_atoms, 3))
@@ -600,6 +610,7 @@ def fit_readout(
     element_ridge: dict[str, tuple[float, float]] | None = None,
     stress_prior: float = 0.0,
     rattle_prior: float = 0.0,
+    magnetization_prior: float = 0.0,
     rattle_sigma: float = 0.05,
     force_probes: int = 2,
     seed: int = 0,
@@ -633,6 +644,13 @@ def fit_readout(
         displaced by ``rattle_sigma`` (Angstrom), relative to the force term. Frames whose atoms
         barely move say nothing about the curvature of the magnetic energy in the positions; without
         this the solve can add forces of the size of the backbone's own on a 0.02 Angstrom rattle.
+    magnetization_prior
+        Weight of the magnetic blocks' energy per atom (target 0) of every frame, relative to the
+        frame's energy term (so times ``energy_group_weight`` on frames with an energy group). Energies
+        that compare only within a group, or against fitted reference energies, fix a magnetic atom's
+        energy at its training moment length only up to a constant per atom; left free, the solve
+        puts eV-scale magnetic energies there (bcc Fe: -10 eV per Fe) whose environment dependence
+        then acts as spurious forces off the training lattices.
     rattle_sigma
         Standard deviation of the displacements (Angstrom).
     force_probes
@@ -671,6 +689,7 @@ def fit_readout(
         element_ridge=element_ridge,
         stress_prior=stress_prior,
         rattle_prior=rattle_prior,
+        magnetization_prior=magnetization_prior,
         rattle_sigma=rattle_sigma,
         force_probes=force_probes,
         seed=seed,

@@ -367,6 +367,7 @@ class Trainer:
             "element_ridge": {e: (r.node, r.pair) for e, r in stage.element_ridge.items()},
             "stress_prior": stage.stress_prior,
             "rattle_prior": stage.rattle_prior,
+            "magnetization_prior": stage.magnetization_prior,
             "rattle_sigma": stage.rattle_sigma,
             "force_probes": stage.force_probes,
             "seed": self.config.seed,

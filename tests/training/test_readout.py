@@ -95,6 +95,33 @@ def test_reported_loss_is_the_weighted_loss_of_the_fitted_model(model):
     assert result.loss == pytest.approx(loss, rel=1e-6)
 
 
+def test_magnetization_prior_pins_what_energy_groups_leave_free(model):
+    """Frames whose energies only compare within their group fix the magnetic energy up to a constant
+    per atom, which the group offset absorbs; the magnetisation prior sets the frames' mean magnetic
+    energy to zero and leaves the fitted fields as they were."""
+    frames = [replace(f, energy_group="toy") for f in heisenberg_frames(12, seed=7)]
+    probe = heisenberg_frames(1, seed=8)[0]
+    scale = np.abs(probe.magnetic_forces).mean()
+    mean_energy, field_error = [], []
+    for prior in (0.0, 1e-3):
+        fit(model, frames, {"energy": 1.0, "magnetic_forces": 1.0}, magnetization_prior=prior)
+        mean_energy.append(np.mean([magnetic_energy(model, f) / f.n_atoms for f in frames]))
+        field_error.append(np.abs(magnetic_forces(model, probe) - probe.magnetic_forces).mean())
+    assert abs(mean_energy[0]) > 1e-4  # eV/atom: free without the prior
+    assert abs(mean_energy[1]) < 1e-7
+    assert field_error[1] < 1e-3 * scale
+
+
+def magnetic_energy(model: MagneticPotential, frame: Frame) -> float:
+    """Energy with the frame's moments minus with none (eV)."""
+    energies = []
+    for moments in (frame.moments, np.zeros_like(frame.moments)):
+        graph = replace(frame, moments=moments).graph(model.cutoff)
+        out = model(graph, compute_forces=False, compute_magnetic_forces=False)
+        energies.append(float(out["energy"][0].detach()))
+    return energies[0] - energies[1]
+
+
 def test_energy_group_gets_its_own_offset(model):
     """Energies shifted by a constant per atom in one group: the fit returns that constant and
     predicts the same magnetic forces as without the shift."""
