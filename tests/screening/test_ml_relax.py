@@ -32,7 +32,7 @@ class VolumeEnergy(Calculator):
         }
 
 
-SETTINGS = RelaxSettings(relax_moments=False, steps=400, fmax=1e-3)
+SETTINGS = RelaxSettings(relax_moments=False, relax_cell=True, steps=400, fmax=1e-3)
 
 
 def _cell() -> Atoms:
