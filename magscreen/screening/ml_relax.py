@@ -31,8 +31,13 @@ log = logging.getLogger(__name__)
 #: at short distances into which the cell collapses (bcc Fe under the general model: 11.8 -> 5.8
 #: A^3/atom, -750 eV/atom). The relaxation stops at the last cell inside and is reported unconverged.
 VOLUME_RANGE = (0.75, 1.33)
+#: Farthest an atom may move from its start (Angstrom, in the starting cell's fractional frame) in a
+#: lattice relaxation. The models are trained on rattles of 0.03-0.05 A and strains of 3 %; beyond this
+#: the magnetic terms extrapolate, and fixed-cell relaxations fall into holes (Fe2O3 under the general
+#: model: forces of 22 eV/A, orderings 9 eV per Fe apart). Stopped and reported unconverged like VOLUME_RANGE.
+MAX_DISPLACEMENT = 0.5
 
-__all__ = ["RelaxResult", "has_magnetic_forces", "relax_ordering"]
+__all__ = ["MAX_DISPLACEMENT", "RelaxResult", "has_magnetic_forces", "relax_ordering"]
 
 
 @dataclass
@@ -97,6 +102,9 @@ def relax_ordering(
         ``relax_positions``, ``relax_cell``, ``relax_moments`` (when the calculator has magnetic
         forces), ``relax_magnitudes`` (else directions only), ``torque_tol`` (largest torque
         |m x H|, eV) and ``spin_steps``.
+
+    The lattice relaxation stops at the last step inside :data:`VOLUME_RANGE` and
+    :data:`MAX_DISPLACEMENT` and is then reported unconverged.
     """
     settings = settings or RelaxSettings()
     fmax, steps, spin_steps = settings.fmax, settings.steps, settings.spin_steps
@@ -115,17 +123,24 @@ def relax_ordering(
         target = FrechetCellFilter(atoms) if relax_cell else atoms
         optimizer = FIRE(target, logfile=None)
         volume = atoms.get_volume()
+        start_cell, start_fractional = atoms.get_cell().copy(), atoms.get_scaled_positions(wrap=False)
         inside = (atoms.get_positions(), atoms.get_cell().copy())
         for converged in optimizer.irun(fmax=fmax, steps=steps):
             ratio = atoms.get_volume() / volume
+            moved = atoms.get_scaled_positions(wrap=False) - start_fractional
+            displacement = float(np.linalg.norm(moved @ start_cell.array, axis=1).max())
+            outside = []
             if not VOLUME_RANGE[0] <= ratio <= VOLUME_RANGE[1]:
+                outside.append(f"volume {ratio:.2f} of the start's (outside {VOLUME_RANGE})")
+            if displacement > MAX_DISPLACEMENT:
+                outside.append(f"an atom {displacement:.2f} A from its start (more than {MAX_DISPLACEMENT})")
+            if outside:
                 log.warning(
-                    "%s: lattice relaxation stopped at step %d, volume %.2f of the start's (outside %s): "
-                    "the model extrapolates there; reported unconverged",
+                    "%s: lattice relaxation stopped at step %d, %s: the model extrapolates there; "
+                    "reported unconverged",
                     atoms.get_chemical_formula(),
                     optimizer.get_number_of_steps(),
-                    ratio,
-                    VOLUME_RANGE,
+                    " and ".join(outside),
                 )
                 atoms.set_cell(inside[1])
                 atoms.set_positions(inside[0], apply_constraint=False)
