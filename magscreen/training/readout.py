@@ -94,6 +94,8 @@ class ReadoutSolution:
         Draws of the weights' posterior, when asked for.
     rows
         Labelled values used.
+    loss
+        Sum of the squared weighted residuals of those rows (the damping not included).
     """
 
     weights: np.ndarray
@@ -101,6 +103,7 @@ class ReadoutSolution:
     group_offsets: dict[str, float]
     posterior: ReadoutPosterior | None
     rows: int
+    loss: float
 
 
 @dataclass(frozen=True)
@@ -345,6 +348,12 @@ def readout_system(
         targets.append(scale * values)
         owners.append(np.full(len(jacobian), owner[0]))
 
+    def energy_prior_scale(frame: Frame, strength: float) -> float:
+        """Row weight of a one-row prior of ``frame`` relative to its energy term (grouped frames, e.g.
+        ordering ladders at several lattice constants, carry that term times ``energy_group_weight``)."""
+        relative = 1.0 if frame.energy_group is None else energy_group_weight
+        return np.sqrt(relative * strength * weights.get("energy", 1.0) / (variances["energy"] * len(frames)))
+
     bar = tqdm(
         list(zip(frames, graphs, caches, strict=True)),
         desc="readout design",
@@ -385,14 +394,9 @@ def readout_system(
                 offsets[0, len(ungrouped) + groups.index(frame.energy_group)] = frame.n_atoms
             add_rows(d_energy[None], np.atleast_1d(frame.energy - float(cache.energy[0])), scale, offsets)
         if magnetization_prior > 0:
-            relative = 1.0 if frame.energy_group is None else energy_group_weight
-            scale = np.sqrt(
-                relative
-                * magnetization_prior
-                * weights.get("energy", 1.0)
-                / (variances["energy"] * len(frames))
+            add_rows(
+                d_energy[None] / frame.n_atoms, np.zeros(1), energy_prior_scale(frame, magnetization_prior)
             )
-            add_rows(d_energy[None] / frame.n_atoms, np.zeros(1), scale)
         if rattle_prior > 0:
             rattled = frame.positions + rng.normal(scale=rattle_sigma, size=frame.positions.shape)
             rattle_probes = rng.choice([-1.0, 1.0], size=(force_probes, frame.n_atoms, 3))
@@ -421,13 +425,9 @@ def readout_system(
             label = np.einsum("aij,aj->ai", projector, frame.magnetic_forces[carrying]).ravel()
             add_rows(d_h, label, np.sqrt(weights["magnetic_forces"] / (variances["magnetic_forces"] * n_h)))
         if strain_probe is not None:
-            # relative to the frame's energy term: grouped frames (ordering ladders at several lattice
-            # constants) carry their exchange striction in their energies, which the prior must not outweigh
-            relative = 1.0 if frame.energy_group is None else energy_group_weight
-            scale = np.sqrt(
-                relative * stress_prior * weights.get("energy", 1.0) / (variances["energy"] * len(frames))
-            )
-            add_rows(d_derivatives[-1:], np.zeros(1), scale)
+            # relative to the frame's energy term: grouped frames carry their exchange striction in
+            # their energies, which the prior must not outweigh
+            add_rows(d_derivatives[-1:], np.zeros(1), energy_prior_scale(frame, stress_prior))
         if probes is not None:
             # per-component mean square over 3N components, sketched by the probes
             scale = np.sqrt(weights["forces"] / (variances["forces"] * n_forces * 3 * frame.n_atoms))
@@ -499,6 +499,7 @@ def solve_system(
         group_offsets={g: float(offsets[g]) for g in system.groups if g in offsets},
         posterior=posterior,
         rows=int(rows.sum()),
+        loss=float(np.sum((matrix @ solution - target) ** 2)),
     )
 
 
@@ -698,17 +699,13 @@ def fit_readout(
     )
     solution = solve_system(system, posterior_samples=posterior_samples, seed=seed)
     set_readout(model, solution.weights)
-    offsets = {**solution.reference_shifts, **solution.group_offsets}
-    coefficients = np.concatenate(
-        [solution.weights, [offsets.get(name, 0.0) for name in system.elements + system.groups]]
-    )
     return ReadoutFit(
         reference_shifts=solution.reference_shifts,
         group_offsets=solution.group_offsets,
         parameters=system.n_readout,
         rows=len(system.target),
         seconds=time.perf_counter() - tic,
-        loss=float(np.sum((system.design @ coefficients - system.target) ** 2)),
+        loss=solution.loss,
         posterior=solution.posterior,
     )
 
