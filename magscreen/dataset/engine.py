@@ -114,8 +114,10 @@ class GPAWEngine:
 
     Each SCF attempt of ``settings.attempts`` runs in its own sub-folder of the frame's folder (its
     ``scf.gpw`` restart file makes a rerun of a finished SCF free); the first that converges gives
-    the labels. Frames marked ``broken_symmetry`` run without point-group symmetry from a distorted
-    start (``DistortedStart``: ``DISTORTION_STRAIN``, the non-magnetic atoms shifted by
+    the labels. An attempt that failed leaves a marker until the frame ends, so a build killed
+    during a later attempt resumes with that one (one attempt can take an hour). Frames marked
+    ``broken_symmetry`` run without point-group symmetry from a distorted start
+    (``DistortedStart``: ``DISTORTION_STRAIN``, the non-magnetic atoms shifted by
     ``DISTORTION_SHIFT_A`` along (1, 2, 3)).
     """
 
@@ -175,14 +177,21 @@ class GPAWEngine:
         failed = []
         for attempt in self.settings.attempts:
             settings = self.gpaw_settings(frame, attempt)
-            try:
-                result = single_point(ordering, settings, workdir / attempt.name, distorted_start=start)
-            except KohnShamConvergenceError as error:
-                failed.append(
-                    f"{attempt.name}: SCF not converged in {settings.max_scf_iterations} iterations"
-                    + (f" ({error})" if str(error) else "")
-                )
+            folder = workdir / attempt.name
+            reason = _failed_before(folder, settings.as_dict())
+            if reason is not None:  # this frame was interrupted after the attempt had failed
+                failed.append(reason)
                 continue
+            try:
+                result = single_point(ordering, settings, folder, distorted_start=start)
+            except KohnShamConvergenceError as error:
+                reason = f"{attempt.name}: SCF not converged in {settings.max_scf_iterations} iterations" + (
+                    f" ({error})" if str(error) else ""
+                )
+                _remember_failure(folder, settings.as_dict(), reason)
+                failed.append(reason)
+                continue
+            _forget_failures(workdir)
             forces = stress = None
             notes = []
             if self.settings.forces:
@@ -208,6 +217,7 @@ class GPAWEngine:
                     "distorted_start": start is not None,
                 },
             )
+        _forget_failures(workdir)  # the record keeps the reasons; --retry-failed runs every attempt again
         raise FrameFailed("; ".join(failed) or "no SCF attempt configured")
 
     def settings_key(self, frame: PlannedFrame) -> str:
@@ -232,6 +242,31 @@ class GPAWEngine:
             "setups": gpaw_setups_version(),
             "settings": self.settings.model_dump(mode="json"),
         }
+
+
+#: Marker of an SCF attempt that failed on a frame still in progress (in the attempt's folder).
+FAILED_ATTEMPT_FILE = "failed.json"
+
+
+def _remember_failure(folder: Path, settings: dict, reason: str) -> None:
+    """Mark an attempt as failed, so that a build killed during a later attempt resumes there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / FAILED_ATTEMPT_FILE).write_text(json.dumps({"settings": settings, "reason": reason}))
+
+
+def _failed_before(folder: Path, settings: dict) -> str | None:
+    """The reason an attempt with these settings failed before on this frame, or None."""
+    marker = folder / FAILED_ATTEMPT_FILE
+    if not marker.is_file():
+        return None
+    data = json.loads(marker.read_text())
+    return data["reason"] if data["settings"] == json.loads(json.dumps(settings)) else None
+
+
+def _forget_failures(workdir: Path) -> None:
+    """Remove the frame's attempt markers once it has ended (its record holds the outcome)."""
+    for marker in workdir.glob(f"*/{FAILED_ATTEMPT_FILE}"):
+        marker.unlink()
 
 
 def gpaw_setups_version() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from magscreen.dataset.engine import DISTORTION_SHIFT_A, GPAWEngine
 from magscreen.dataset.plan import build_plan
@@ -64,3 +65,63 @@ def test_broken_symmetry_eigenstate_criterion_keeps_the_energy_one_and_spares_sy
     assert GPAWEngine(loose).settings_key(frames[0]) == GPAWEngine(config.gpaw).settings_key(frames[0])
     _, symmetric = _nio_frames(write_config)
     assert "convergence" not in GPAWEngine(loose).gpaw_settings(symmetric[0], loose.attempts[0]).extra
+
+
+class _Killed(Exception):
+    """Stands for the build being killed during an SCF."""
+
+
+def test_a_killed_frame_resumes_after_its_failed_attempts(write_config, tmp_path, monkeypatch):
+    """An attempt that failed is not rerun when the build resumes a frame; once the frame ends, its
+    markers go (the record keeps the reasons), so --retry-failed runs every attempt again."""
+    from types import SimpleNamespace
+
+    from gpaw import KohnShamConvergenceError
+
+    from magscreen.dataset.engine import FrameFailed
+    from magscreen.validation.gpaw import calculation
+
+    config, frames = _nio_frames(write_config)
+    config.gpaw.attempts = [SCFAttempt(name="first"), SCFAttempt(name="second", max_scf_iterations=9)]
+    calls: list[str] = []
+    plan = {"first": ["fail"], "second": ["kill", "converge"]}
+
+    def fake_single_point(ordering, settings, workdir, distorted_start=None):
+        calls.append(workdir.name)
+        outcome = plan[workdir.name].pop(0)
+        if outcome == "fail":
+            raise KohnShamConvergenceError("")
+        if outcome == "kill":
+            raise _Killed
+        calc = SimpleNamespace(
+            get_forces=lambda atoms: np.zeros((len(atoms), 3)), get_stress=lambda atoms: np.zeros(6)
+        )
+        return SimpleNamespace(
+            atoms=ordering.atoms,
+            energy_eV=-1.0,
+            moments=ordering.moments,
+            kpoints=[1, 1, 1],
+            hubbard_u_eV={},
+            calc=calc,
+        )
+
+    monkeypatch.setattr(calculation, "single_point", fake_single_point)
+    engine, workdir = GPAWEngine(config.gpaw), tmp_path / "frame"
+    try:
+        engine.compute(frames[0], workdir)
+    except _Killed:
+        pass
+    labels = engine.compute(frames[0], workdir)
+    assert calls == ["first", "second", "second"]
+    assert labels.attempt == "second"
+    limit = config.gpaw.max_scf_iterations
+    assert labels.details["failed_attempts"] == [f"first: SCF not converged in {limit} iterations"]
+    assert not list(workdir.glob("*/failed.json"))
+
+    plan.update(first=["fail", "fail"], second=["fail", "converge"])
+    calls.clear()
+    with pytest.raises(FrameFailed, match="second: SCF not converged in 9 iterations"):
+        engine.compute(frames[0], workdir)
+    assert not list(workdir.glob("*/failed.json"))
+    assert engine.compute(frames[0], workdir).attempt == "second"
+    assert calls == ["first", "second", "first", "second"]
