@@ -543,12 +543,14 @@ class NormalEquations:
         """The equations of these rows without ``other``'s (a subset of them, same columns)."""
         if not np.array_equal(self.columns, other.columns):
             raise ValueError("normal equations over different columns")
+        gram, moment = self.gram - other.gram, self.moment - other.moment
+        # a column whose every row is in ``other`` (an energy group, an element's head) keeps only
+        # round-off, which the unit-norm scaling of ``solve`` would blow up: it has no rows left
+        gone = np.diag(gram) <= 1e-9 * np.diag(self.gram)
+        gram[gone, :] = gram[:, gone] = 0.0
+        moment[gone] = 0.0
         return replace(
-            self,
-            gram=self.gram - other.gram,
-            moment=self.moment - other.moment,
-            energy=self.energy - other.energy,
-            rows=self.rows - other.rows,
+            self, gram=gram, moment=moment, energy=self.energy - other.energy, rows=self.rows - other.rows
         )
 
     def solve(
