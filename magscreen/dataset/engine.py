@@ -177,8 +177,8 @@ class GPAWEngine:
         failed = []
         for attempt in self.settings.attempts:
             settings = self.gpaw_settings(frame, attempt)
-            folder = workdir / attempt.name
-            reason = _failed_before(folder, settings.as_dict())
+            folder, described = workdir / attempt.name, settings.as_dict()
+            reason = _failed_before(folder, described)
             if reason is not None:  # this frame was interrupted after the attempt had failed
                 failed.append(reason)
                 continue
@@ -188,7 +188,7 @@ class GPAWEngine:
                 reason = f"{attempt.name}: SCF not converged in {settings.max_scf_iterations} iterations" + (
                     f" ({error})" if str(error) else ""
                 )
-                _remember_failure(folder, settings.as_dict(), reason)
+                _remember_failure(folder, described, reason)
                 failed.append(reason)
                 continue
             _forget_failures(workdir)
@@ -211,7 +211,7 @@ class GPAWEngine:
                 details={
                     "kpoints": result.kpoints,
                     "hubbard_u_eV": result.hubbard_u_eV,
-                    "settings": settings.as_dict(),
+                    "settings": described,
                     "failed_attempts": failed,
                     "notes": notes,
                     "distorted_start": start is not None,

@@ -107,10 +107,8 @@ def test_a_killed_frame_resumes_after_its_failed_attempts(write_config, tmp_path
 
     monkeypatch.setattr(calculation, "single_point", fake_single_point)
     engine, workdir = GPAWEngine(config.gpaw), tmp_path / "frame"
-    try:
+    with pytest.raises(_Killed):
         engine.compute(frames[0], workdir)
-    except _Killed:
-        pass
     labels = engine.compute(frames[0], workdir)
     assert calls == ["first", "second", "second"]
     assert labels.attempt == "second"
