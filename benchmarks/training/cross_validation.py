@@ -22,7 +22,9 @@ and the coverage of the errors at nominal levels (calibration curve), side by si
 
 ``--by ordering`` leaves out one ordering of one compound instead (every lattice scale, rattled copies
 included; the compound's other orderings stay in training): the regime of a trained compound's
-claims, whose environments the model knows. ``--by group`` leaves out one energy group.
+claims, whose environments the model knows. ``--by group`` leaves out one energy group. ``--by none``
+leaves nothing out: the fitted readout on its own training ladders, whose errors are the fit's
+residuals (the regime of a campaign ordering that is in the training data, at its lattice).
 
 The calibration factor is the 68.27th percentile of |error| / sigma over differences whose compound's
 magnetic elements are known from other compounds; ``ship_model.py --calibration`` stores it.
@@ -50,6 +52,7 @@ from scipy.stats import norm, spearmanr
 
 from magscreen.errors import InputError
 from magscreen.potential.model import atom_environments
+from magscreen.screening.ranking import TIE_TOLERANCE_meV
 from magscreen.training.baselines import HeisenbergLandauModel, frame_shells
 from magscreen.training.config import load_train_config
 from magscreen.training.data import Frame
@@ -57,6 +60,8 @@ from magscreen.training.readout import NormalEquations, ReadoutSystem
 from magscreen.training.trainer import Trainer
 
 CLAIM_FACTORS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
+#: Predicted orderings closer than a campaign's tie tolerance (eV per magnetic atom) tie.
+TIE_eV = 1e-3 * TIE_TOLERANCE_meV
 NOMINAL = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6827, 0.8, 0.9, 0.95, 0.99)
 
 
@@ -161,12 +166,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=128, help="posterior draws per fold")
     parser.add_argument(
         "--by",
-        choices=["compound", "group", "ordering"],
+        choices=["compound", "group", "ordering", "none"],
         default="compound",
         help="leave out a compound (the evaluation), one energy group, i.e. one compound at one lattice "
         "scale with its rattled copies (a weaker test: the compound's other lattices stay in training), or "
         "one ordering of a compound at every lattice, rattled copies included (the regime of a trained "
-        "compound's claims: its environments known, the ordering new)",
+        "compound's claims: its environments known, the ordering new); 'none' leaves nothing out: the fit's "
+        "residuals on its own ladders (the regime of a campaign ordering that is in the training data)",
     )
     parser.add_argument(
         "--sweep",
@@ -267,6 +273,8 @@ class Folds:
             folds = sorted(set(self.group_compound.values()))
         elif by == "group":
             folds = sorted(self.groups)
+        elif by == "none":
+            folds = ["(none)"]
         else:  # (compound, ordering) of every ladder's orderings
             folds = sorted(
                 {(self.group_compound[g], self.orderings[k]) for g, ks in self.groups.items() for k in ks}
@@ -276,12 +284,16 @@ class Folds:
                 compound, taken = fold, self.compounds == fold
             elif by == "group":
                 compound, taken = self.group_compound[fold], self.energy_groups == fold
+            elif by == "none":
+                compound, taken = None, np.zeros(len(frames), dtype=bool)
             else:
                 compound, left_ordering = fold
                 taken = (self.compounds == compound) & (self.orderings == left_ordering)
             left_out = np.isin(system.frame_of_row, np.flatnonzero(taken))
             columns = self.total.columns
-            if left_out.sum() > len(left_out) / 2:  # summing the rest is cheaper and exact
+            if not left_out.any():
+                equations = self.total
+            elif left_out.sum() > len(left_out) / 2:  # summing the rest is cheaper and exact
                 equations = NormalEquations.of(system, ~left_out, columns=columns)
             else:
                 equations = self.total.minus(NormalEquations.of(system, left_out, columns=columns))
@@ -299,6 +311,8 @@ class Folds:
                     continue
                 if by == "group" and group != fold:
                     continue
+                if by == "none":
+                    compound = self.group_compound[group]
                 if by == "ordering" and (
                     self.group_compound[group] != compound or left_ordering not in self.orderings[indices]
                 ):
@@ -363,14 +377,22 @@ class Folds:
         return rows, ladder_records
 
 
+def names_ground_state(predicted: list[float], dft: list[float]) -> bool:
+    """Whether a predicted ladder (eV per magnetic atom) puts the DFT ground state lowest, by more than
+    a campaign's tie tolerance: a tie (moment-blind SevenNet-0's orderings differ by round-off only)
+    names no ground state, whichever ordering round-off puts first."""
+    lowest, runner_up = np.sort(predicted)[:2]
+    return bool(np.argmin(predicted) == np.argmin(dft) and runner_up - lowest >= TIE_eV)
+
+
 def summarise(rows: list[dict], ladders: list[dict]) -> dict:
     """Per-method hit rate, mean Spearman, MAE; the calibration of the model's sigma."""
     summary = {}
     for method in ("model", "deployed", "sevennet", "heisenberg"):
         usable = [lad for lad in ladders if lad[method] is not None]
-        hits = [int(np.argmin(lad[method]) == np.argmin(lad["dft"])) for lad in usable]
+        hits = [int(names_ground_state(lad[method], lad["dft"])) for lad in usable]
         rhos = [
-            0.0 if np.ptp(lad[method]) < 1e-9 else float(spearmanr(lad[method], lad["dft"])[0])
+            0.0 if np.ptp(lad[method]) < TIE_eV else float(spearmanr(lad[method], lad["dft"])[0])
             for lad in usable
             if len(lad["dft"]) >= 3
         ]
@@ -440,8 +462,10 @@ def summarise(rows: list[dict], ladders: list[dict]) -> dict:
 def markdown(report: dict) -> str:
     """The summary table and every ladder (meV per magnetic atom above the DFT ground state)."""
     summary = report["summary"]
+    fitted = report["left_out"] == "none"
+    kind = "fitted" if fitted else "left-out"  # the differences and ladders the report scores
     names = {
-        "model": f"model ({report['left_out']} left out)",
+        "model": "model (fitted, nothing left out)" if fitted else f"model ({report['left_out']} left out)",
         "deployed": "same, as shipped (moment-blind outside its environment domain)",
         "sevennet": "SevenNet-0, moment-blind",
         "heisenberg": "Heisenberg per compound (leave one ordering out)",
@@ -466,12 +490,12 @@ def markdown(report: dict) -> str:
     u, r = summary["uncertainty"], summary["resolved"]
     lines += [
         "",
-        f"Uncertainty: {u['differences_known_elements']} left-out differences whose magnetic elements other "
+        f"Uncertainty: {u['differences_known_elements']} {kind} differences whose magnetic elements other "
         f"compounds teach (calibration factor {u['calibration_factor']}, raw one-sigma coverage "
         f"{u['coverage_one_sigma_raw']}); {u['differences_unknown_elements']} whose elements no other "
         f"compound has (median one-sigma {u['median_sigma_meV_unknown_elements']} meV per magnetic atom).",
         "",
-        "Trust rule on the left-out ladders (a ground state is claimed when the model's gap exceeds twice "
+        f"Trust rule on the {kind} ladders (a ground state is claimed when the model's gap exceeds twice "
         f"its calibrated sigma): {r['posterior']['claimed']} of {r['ladders']} claimed, "
         f"{r['posterior']['claimed_right']} right ({', '.join(r['posterior']['claimed_groups']) or 'none'}); "
         f"adding the environment domain ({r['ladders_known_environments']} ladders whose every magnetic "

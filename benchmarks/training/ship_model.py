@@ -3,7 +3,10 @@ its validation errors (recomputed from the copied file) in <name>.json beside it
 ``--calibration`` the readout posterior's one-sigma is scaled by the factor that the
 leave-one-compound-out report found (68 % of left-out errors inside one sigma); with
 ``--trained-calibration`` the compounds of the training data get the factor of the
-leave-one-ordering-out report (``cross_validation.py --by ordering``) instead. ``--keep-weights``
+leave-one-ordering-out report (``cross_validation.py --by ordering``) instead; with
+``--fitted-calibration`` a difference between two orderings of the training data (at a trained
+volume) gets the factor of the fit's residuals on its own ladders (``cross_validation.py --by none``),
+and the orderings (formula, fingerprint, volumes) are stored with it. ``--keep-weights``
 recalibrates the shipped file in place (weights and spin-orbit block kept).
 
 Usage::
@@ -16,17 +19,36 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 from ase.data import chemical_symbols
+from cross_validation import frame_info
 
 from magscreen.potential.calculator import SHIPPED_MODELS_DIR
 from magscreen.potential.model import MagneticPotential
-from magscreen.potential.uncertainty import reduced_formula
+from magscreen.potential.uncertainty import fitted_key, reduced_formula
 from magscreen.training.config import load_train_config
+from magscreen.training.data import Frame
 from magscreen.training.evaluation import validation_errors
 from magscreen.training.trainer import load_frames
+
+
+def fitted_orderings(frames: list[Frame]) -> dict[str, tuple[float, ...]]:
+    """:func:`fitted_key` of every ordering among ``frames`` (orderings and strained copies; the
+    fingerprint from the extxyz info, or the third field of the dataset's frame id) -> its volumes per
+    atom (Angstrom^3)."""
+    volumes: dict[str, set[float]] = defaultdict(set)
+    for frame, info in zip(frames, frame_info(frames), strict=True):
+        fields = str(info.get("frame_id", "")).split(".")
+        fingerprint = str(info.get("fingerprint") or (fields[2] if len(fields) > 2 else ""))
+        if info["kind"] not in ("ordering", "strain") or not fingerprint or not np.any(frame.moments):
+            continue
+        key = fitted_key(reduced_formula([chemical_symbols[z] for z in frame.numbers]), fingerprint)
+        volumes[key].add(round(abs(float(np.linalg.det(frame.cell))) / len(frame.numbers), 4))
+    return {key: tuple(sorted(v)) for key, v in sorted(volumes.items())}
 
 
 def main() -> None:
@@ -44,6 +66,12 @@ def main() -> None:
         type=Path,
         help="leave-one-ordering-out report (cross_validation.py --by ordering) whose calibration factor "
         "applies to the compounds of the training data",
+    )
+    parser.add_argument(
+        "--fitted-calibration",
+        type=Path,
+        help="report of the fit on its own ladders (cross_validation.py --by none) whose calibration factor "
+        "applies to differences between orderings of the training data",
     )
     parser.add_argument(
         "--keep-weights",
@@ -71,18 +99,31 @@ def main() -> None:
                 f"{args.calibration}: no calibration factor, or the run has no readout posterior"
             )
         trained, formulas, trained_report = None, (), None
+        train = load_frames(config.data.train, config.data.format, split="train", source=args.config)
         if args.trained_calibration is not None:
             trained_report = json.loads(args.trained_calibration.read_text())
             trained = trained_report["summary"]["uncertainty"]["calibration_factor"]
-            train = load_frames(config.data.train, config.data.format, split="train", source=args.config)
             formulas = {reduced_formula([chemical_symbols[z] for z in f.numbers]) for f in train}
-        model.readout_posterior = model.readout_posterior.calibrated(factor, trained, tuple(formulas))
+        fitted, orderings, fitted_report = None, {}, None
+        if args.fitted_calibration is not None:
+            fitted_report = json.loads(args.fitted_calibration.read_text())
+            fitted = fitted_report["summary"]["uncertainty"]["calibration_factor"]
+            orderings = fitted_orderings(train)
+        model.readout_posterior = model.readout_posterior.calibrated(
+            factor, trained, tuple(formulas), fitted, orderings
+        )
         model.save(target)
         cross_validation = {
             "report": args.calibration.as_posix(),
             "n_frames": report["n_frames"],
             **report["summary"],
         }
+        if fitted_report is not None:
+            cross_validation["fitted_orderings"] = {
+                "report": args.fitted_calibration.as_posix(),
+                "orderings": len(orderings),
+                **fitted_report["summary"],
+            }
         if trained_report is not None:
             cross_validation["trained_compounds"] = {
                 "report": args.trained_calibration.as_posix(),

@@ -217,10 +217,14 @@ class MagneticCalculator(Calculator):
             features[:, :] = np.inf
         return features
 
-    def feature_covariance(self, features: np.ndarray, formula: str | None = None) -> np.ndarray:
+    def feature_covariance(
+        self, features: np.ndarray, formula: str | None = None, fitted: np.ndarray | None = None
+    ) -> np.ndarray:
         """Covariance (eV^2) of the energies whose readout features are the rows of ``features`` (K, P):
         ``G Sigma G^T`` with the model's posterior, calibrated for the compound ``formula`` (reduced;
-        :meth:`ReadoutPosterior.factor`); infinite for rows of unknown moments.
+        :meth:`ReadoutPosterior.factor`), or, for rows where ``fitted`` (K,) is true (differences
+        between orderings of the training data), by the fit's residuals; infinite for rows of unknown
+        moments.
 
         Raises
         ------
@@ -237,7 +241,7 @@ class MagneticCalculator(Calculator):
             )
         features = np.atleast_2d(features)
         unknown = ~np.isfinite(features).all(axis=1)
-        covariance = posterior.covariance(np.where(np.isfinite(features), features, 0.0), formula)
+        covariance = posterior.covariance(np.where(np.isfinite(features), features, 0.0), formula, fitted)
         covariance[unknown, :] = np.inf
         covariance[:, unknown] = np.inf
         return covariance

@@ -15,12 +15,14 @@ of the errors on compounds left out of training (leave-one-compound-out, docs/mo
 posterior is far more overconfident about compounds it was trained on (their environments are known,
 their ordering energies rest on few frames): for those, ``trained_calibration`` is fitted on orderings
 left out of trained compounds (leave-one-ordering-out) and applies to the reduced formulas in
-``trained_formulas``, never below ``calibration``.
+``trained_formulas``, never below ``calibration``. An energy difference between two orderings that are
+both in the training data at the same volume (``fitted_orderings``) is a fitted one: its error is the
+fit's residual, and ``fitted_calibration`` (from the fit's residuals on its own ladders) applies.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,7 +33,19 @@ if TYPE_CHECKING:
     from magscreen.potential.graph import MagneticGraph
     from magscreen.potential.model import MagneticPotential
 
-__all__ = ["ReadoutPosterior", "reduced_formula", "readout_features", "readout_parameters", "unknown_moments"]
+__all__ = [
+    "FITTED_VOLUME_TOLERANCE",
+    "ReadoutPosterior",
+    "fitted_key",
+    "reduced_formula",
+    "readout_features",
+    "readout_parameters",
+    "unknown_moments",
+]
+
+#: An ordering counts as one of the training data when its volume per atom is within this fraction of
+#: a training frame's of the same compound and ordering (the strained copies lie 9 % apart).
+FITTED_VOLUME_TOLERANCE = 0.01
 
 
 def reduced_formula(symbols: list[str]) -> str:
@@ -39,6 +53,12 @@ def reduced_formula(symbols: list[str]) -> str:
     from pymatgen.core import Composition
 
     return Composition("".join(symbols)).reduced_formula
+
+
+def fitted_key(formula: str, fingerprint: str) -> str:
+    """Key of an ordering of a compound in ``ReadoutPosterior.fitted_orderings``: the reduced formula and
+    the first six characters of the ordering fingerprint (as the dataset's frame ids carry it)."""
+    return f"{formula}:{fingerprint[:6]}"
 
 
 def readout_parameters(model: MagneticPotential) -> list[torch.nn.Parameter]:
@@ -107,6 +127,12 @@ class ReadoutPosterior:
         trained compounds; None: ``calibration`` applies to them too.
     trained_formulas
         Reduced formulas of the compounds in the training data.
+    fitted_calibration
+        Factor on the one-sigma of a difference between two orderings in ``fitted_orderings``, from the
+        fit's residuals on its own training ladders; None: no such regime.
+    fitted_orderings
+        :func:`fitted_key` of every ordering in the training data -> the volumes per atom
+        (Angstrom^3) at which it was trained.
     """
 
     deviations: np.ndarray
@@ -114,6 +140,8 @@ class ReadoutPosterior:
     calibration: float = 1.0
     trained_calibration: float | None = None
     trained_formulas: tuple[str, ...] = ()
+    fitted_calibration: float | None = None
+    fitted_orderings: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def samples(self) -> int:
@@ -128,26 +156,49 @@ class ReadoutPosterior:
             return max(self.trained_calibration, self.calibration)
         return self.calibration
 
-    def covariance(self, features: np.ndarray, formula: str | None = None) -> np.ndarray:
+    def is_fitted(self, formula: str, fingerprint: str, volume_per_atom: float) -> bool:
+        """Whether an ordering (reduced ``formula``, ordering ``fingerprint``, volume per atom in
+        Angstrom^3) is one of the training data, at a trained volume."""
+        volumes = self.fitted_orderings.get(fitted_key(formula, fingerprint), ())
+        return self.fitted_calibration is not None and any(
+            abs(volume_per_atom / v - 1) <= FITTED_VOLUME_TOLERANCE for v in volumes
+        )
+
+    def covariance(
+        self, features: np.ndarray, formula: str | None = None, fitted: np.ndarray | None = None
+    ) -> np.ndarray:
         """Covariance (eV^2) of the linear outputs ``features @ w``; ``features`` (K, P) in eV per weight.
 
-        Includes the calibration factor of the compound ``formula`` (:meth:`factor`). Infinite where a
-        feature touches a weight without data and without a finite prior.
+        Includes the calibration factor of the compound ``formula`` (:meth:`factor`), or, for the rows
+        where ``fitted`` (K,) is true (differences between orderings of the training data),
+        ``fitted_calibration``. Infinite where a feature touches a weight without data and without a
+        finite prior.
         """
         features = np.atleast_2d(np.asarray(features, dtype=float))
         projected = features @ self.deviations.T.astype(float)  # (K, S)
-        return self.factor(formula) ** 2 * projected @ projected.T / self.samples
+        factors = np.full(len(features), self.factor(formula))
+        if fitted is not None and self.fitted_calibration is not None:
+            factors[np.asarray(fitted, dtype=bool)] = self.fitted_calibration
+        return factors[:, None] * factors[None, :] * (projected @ projected.T) / self.samples
 
     def calibrated(
-        self, factor: float, trained: float | None = None, formulas: tuple[str, ...] = ()
+        self,
+        factor: float,
+        trained: float | None = None,
+        formulas: tuple[str, ...] = (),
+        fitted: float | None = None,
+        orderings: dict[str, tuple[float, ...]] | None = None,
     ) -> ReadoutPosterior:
-        """The same posterior with ``calibration`` set to ``factor`` and, with ``trained``, the factor of
-        the trained compounds ``formulas``."""
+        """The same posterior with ``calibration`` set to ``factor``; with ``trained``, the factor of
+        the trained compounds ``formulas``; with ``fitted``, the factor of differences between the
+        training data's ``orderings`` (:attr:`fitted_orderings`)."""
         return replace(
             self,
             calibration=float(factor),
             trained_calibration=None if trained is None else float(trained),
             trained_formulas=tuple(sorted(formulas)) if trained is not None else (),
+            fitted_calibration=None if fitted is None else float(fitted),
+            fitted_orderings=dict(orderings or {}) if fitted is not None else {},
         )
 
     def as_checkpoint(self) -> dict:
@@ -158,6 +209,8 @@ class ReadoutPosterior:
             "calibration": float(self.calibration),
             "trained_calibration": self.trained_calibration,
             "trained_formulas": list(self.trained_formulas),
+            "fitted_calibration": self.fitted_calibration,
+            "fitted_orderings": {str(k): [float(x) for x in v] for k, v in self.fitted_orderings.items()},
         }
 
     @classmethod
@@ -169,4 +222,6 @@ class ReadoutPosterior:
             calibration=float(payload["calibration"]),
             trained_calibration=payload.get("trained_calibration"),
             trained_formulas=tuple(payload.get("trained_formulas", ())),
+            fitted_calibration=payload.get("fitted_calibration"),
+            fitted_orderings={k: tuple(v) for k, v in payload.get("fitted_orderings", {}).items()},
         )

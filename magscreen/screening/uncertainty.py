@@ -6,7 +6,9 @@ candidate are jointly Gaussian with covariance ``G Sigma G^T`` (``G`` the featur
 magnetic atom, :meth:`MagneticCalculator.feature_covariance`). Energies relative to the lowest
 ordering are correlated through the shared weights: their one-sigma comes from the covariance of
 the differences, which is smaller than the two sigmas added in quadrature where the orderings share
-what the model is unsure of.
+what the model is unsure of. A difference between two orderings that are both in the model's
+training data at this volume (:meth:`ReadoutPosterior.is_fitted`) takes the calibration of the fit's
+residuals; any other the calibration of orderings or compounds left out of training.
 """
 
 from __future__ import annotations
@@ -48,17 +50,20 @@ def ladder_uncertainties(
 
     from magscreen.potential.uncertainty import reduced_formula
 
-    rows = []
+    rows, fitted = [], []
     for doc in ladder:
         atoms = AseAtomsAdaptor.get_atoms(Structure.from_dict(doc.structure))  # 'magmom' -> initial moments
         features = calculator.readout_features(atoms, atoms.get_initial_magnetic_moments()[None])[0]
         rows.append(features / max(doc.n_magnetic_atoms, 1))
+        formula = reduced_formula(atoms.get_chemical_symbols())  # every ordering: the candidate's composition
+        volume = atoms.get_volume() / len(atoms)
+        fitted.append(model.readout_posterior.is_fitted(formula, doc.fingerprint, volume))
     features = np.array(rows)
     lowest = int(np.argmin([d.energy_per_magnetic_atom_eV for d in ladder]))
     known = np.isfinite(features).all(axis=1)
     if not known[lowest]:
         return [None] * len(ladder)
     difference = np.where(known[:, None], features - features[lowest], 0.0)
-    formula = reduced_formula(atoms.get_chemical_symbols())  # every ordering: the candidate's composition
-    variance = np.diag(calculator.feature_covariance(difference, formula))
+    fitted = np.array(fitted) & fitted[lowest]
+    variance = np.diag(calculator.feature_covariance(difference, formula, fitted))
     return [float(1e3 * np.sqrt(max(v, 0.0))) if ok else None for v, ok in zip(variance, known, strict=True)]

@@ -15,7 +15,7 @@ from ase.build import bulk
 from magscreen.errors import InputError
 from magscreen.potential import MagneticCalculator, MagneticPotential
 from magscreen.potential.magnetic import MagneticHyperparameters
-from magscreen.potential.uncertainty import readout_parameters
+from magscreen.potential.uncertainty import fitted_key, readout_parameters
 from magscreen.training.readout import ReadoutSystem, fit_readout, get_readout, set_readout, solve_system
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
@@ -200,3 +200,30 @@ def test_trained_compounds_get_their_own_calibration_and_keep_it_through_a_check
     narrower = fitted.readout_posterior.calibrated(2.0, trained=1.5, formulas=("Fe",))
     assert narrower.factor("Fe") == 2.0  # never below the factor of compounds left out
     assert np.allclose(MagneticCalculator(loaded).energy_covariance(atoms, moments), 25.0 * raw, rtol=1e-6)
+
+
+def test_differences_between_fitted_orderings_get_the_factor_of_the_fit_residuals(fitted, tmp_path):
+    """A row flagged as a difference of two training orderings is scaled by the fitted factor, the
+    others by their compound's; the covariance stays D Sigma D (correlations kept); the orderings and
+    their volumes survive a checkpoint, and a volume outside the tolerance is not a fitted one."""
+    atoms = bulk("Fe", "bcc", a=2.87, cubic=True).repeat(2)
+    moments = configurations(3, len(atoms), seed=10)
+    raw = MagneticCalculator(fitted).energy_covariance(atoms, moments)
+    model = copy.deepcopy(fitted)
+    volume = atoms.get_volume() / len(atoms)
+    orderings = {fitted_key("Fe", "0123456789abcdef"): (volume,)}
+    model.readout_posterior = fitted.readout_posterior.calibrated(
+        2.0, trained=5.0, formulas=("Fe",), fitted=1.5, orderings=orderings
+    )
+    calculator = MagneticCalculator(model)
+    features = calculator.readout_features(atoms, moments)
+    flags = np.array([True, False, True])
+    factors = np.array([1.5, 5.0, 1.5])
+    covariance = calculator.feature_covariance(features, "Fe", flags)
+    assert np.allclose(covariance, factors[:, None] * factors[None, :] * raw, rtol=1e-6)
+    loaded = MagneticPotential.load(model.save(tmp_path / "model.pt")).readout_posterior
+    assert loaded.fitted_calibration == 1.5
+    assert loaded.is_fitted("Fe", "012345ffffffffff", volume * 1.005)  # six characters identify it
+    assert not loaded.is_fitted("Fe", "012345ffffffffff", volume * 1.03)  # a strained cell is not
+    assert not loaded.is_fitted("Co", "0123456789abcdef", volume)
+    assert not fitted.readout_posterior.calibrated(2.0).is_fitted("Fe", "0123456789abcdef", volume)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from ase.build import bulk
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from magscreen.potential import MagneticCalculator, MagneticPotential
+from magscreen.potential.uncertainty import fitted_key
 from magscreen.schemas import MagneticOrderingDoc
 from magscreen.screening.uncertainty import ladder_uncertainties
 
@@ -85,3 +87,23 @@ def test_unknown_moments_and_models_without_posterior_give_no_sigma(calculator):
     assert ladder_uncertainties(calculator, docs) == [None, None]
     bare = MagneticCalculator(MagneticPotential(soc=False, seed=11, cutoff=3.0).double())
     assert ladder_uncertainties(bare, docs) is None
+
+
+def test_a_difference_of_two_training_orderings_takes_the_fitted_factor(calculator):
+    """With FM and AFM both among the training orderings (at this volume), the gap's sigma is the fitted
+    factor times the raw one; with only one of them there, it is the trained compound's factor."""
+    docs = [
+        ordering(calculator, cell("Fe", [2.0, 2.0]), "FM"),
+        ordering(calculator, cell("Fe", [2.0, -2.0]), "AFM"),
+    ]
+    other = 1 - int(np.argmin([d.energy_per_magnetic_atom_eV for d in docs]))
+    raw = ladder_uncertainties(calculator, docs)[other] / calculator.model.readout_posterior.factor("Fe")
+    volume = float(cell("Fe", [0, 0]).get_volume() / 2)
+    model = copy.deepcopy(calculator.model)
+    for labels, factor in (({"FM", "AFM"}, 1.5), ({docs[other].label}, 5.0)):
+        orderings = {fitted_key("Fe", label): (volume,) for label in labels}
+        model.readout_posterior = model.readout_posterior.calibrated(
+            2.0, trained=5.0, formulas=("Fe",), fitted=1.5, orderings=orderings
+        )
+        sigma = ladder_uncertainties(MagneticCalculator(model), docs)[other]
+        assert sigma == pytest.approx(factor * raw, rel=1e-6)
