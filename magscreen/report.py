@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from magscreen.errors import InputError  # noqa: E402
-from magscreen.schemas import CampaignDoc, CandidateDoc, DFTValidationDoc  # noqa: E402
+from magscreen.schemas import UNCERTAINTY_REGIMES, CampaignDoc, CandidateDoc, DFTValidationDoc  # noqa: E402
 from magscreen.screening.anisotropy_report import anisotropy_table, plot_candidate_anisotropies  # noqa: E402
 from magscreen.screening.ranking import rank_candidates  # noqa: E402
 from magscreen.store import CampaignStores  # noqa: E402
@@ -163,7 +163,8 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def _gap(c: CandidateDoc) -> str:
     if c.gap_uncertainty_meV is None:
         return _fmt(c.gap_meV, 2)
-    return f"{_fmt(c.gap_meV, 2)} +- {c.gap_uncertainty_meV:.2f}"
+    regime = f" ({c.gap_uncertainty_regime})" if c.gap_uncertainty_regime else ""
+    return f"{_fmt(c.gap_meV, 2)} +- {c.gap_uncertainty_meV:.2f}{regime}"
 
 
 def _yes(value: bool | None) -> str:
@@ -229,6 +230,7 @@ def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
                 "supercell (atoms)",
                 "E - E(lowest) (meV/mag. atom)",
                 "one sigma (meV/mag. atom)",
+                "calibration of the sigma",
                 "net moment (muB/cell)",
                 "converged",
             ],
@@ -239,6 +241,7 @@ def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
                     str(step.n_atoms),
                     _fmt(step.relative_energy_meV, 2),
                     _fmt(step.energy_uncertainty_meV, 2),
+                    step.uncertainty_regime or "-",
                     _fmt(step.total_magnetization_muB, 2),
                     _yes(step.converged),
                 ]
@@ -298,6 +301,9 @@ def _summary_lines(data: ReportData) -> list[str]:
         "the same neighbour elements), the relaxations converged and the gap exceeds "
         "`rank.min_gap_meV`, the tie tolerance and twice its uncertainty (when the model gives one); "
         "the others carry no ground-state label and are listed with the reason.",
+        "The uncertainty's calibration depends on what the model was trained on: "
+        + "; ".join(f"'{name}': {meaning}" for name, meaning in UNCERTAINTY_REGIMES.items())
+        + " (docs/model.md).",
     ]
     if c.selected_for_validation:
         lines.append(f"Selected for {c.validation_engine} validation: {', '.join(c.selected_for_validation)}")

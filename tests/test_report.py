@@ -108,6 +108,8 @@ def test_report_html_is_rendered_from_markdown_with_units_and_reasons(tmp_path):
     assert '<img alt="NiO mp-19009" src="ladder_NiO_mp-19009.png"' in page
     for header in ("gap (meV/mag. atom)", "net moment (muB/cell)", "supercell (atoms)"):
         assert header in page
+    assert "calibration of the sigma" in page
     assert "54.00" in page and "54.00000000000001" not in page
     markdown = Path(tmp_path / "md" / "report.md").read_text()
     assert "never saw their magnetic elements" not in markdown
+    assert "'fitted': both orderings are in the training data" in markdown  # what each calibration means

@@ -129,6 +129,8 @@ def _best_table(candidates: list) -> Table:
         gap = "-" if c.gap_meV is None else f"{c.gap_meV:.1f}"
         if c.gap_uncertainty_meV is not None:
             gap += f" +- {c.gap_uncertainty_meV:.1f}"
+            if c.gap_uncertainty_regime:
+                gap += f" ({c.gap_uncertainty_regime})"
         table.add_row(
             str(i), c.candidate_id, c.formula, c.ground_state_label, gap, c.experimental_ordering or "-"
         )

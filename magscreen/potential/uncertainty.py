@@ -148,12 +148,25 @@ class ReadoutPosterior:
         """Number of posterior draws S."""
         return int(self.deviations.shape[0])
 
-    def factor(self, formula: str | None = None) -> float:
-        """Calibration factor of a compound's energies: where ``formula`` (reduced) is a trained
-        compound's, the larger of ``trained_calibration`` and ``calibration`` (a formula does not prove
-        the structure is the trained one), else ``calibration``."""
+    def regime(self, formula: str | None = None, fitted: bool = False) -> str:
+        """Which calibration an energy difference of the compound ``formula`` (reduced) takes, a key
+        of :data:`magscreen.schemas.UNCERTAINTY_REGIMES`; ``fitted``: a difference between two
+        orderings of the training data (:meth:`is_fitted`)."""
+        if fitted and self.fitted_calibration is not None:
+            return "fitted"
         if self.trained_calibration is not None and formula in self.trained_formulas:
-            return max(self.trained_calibration, self.calibration)
+            return "trained compound"
+        return "new compound"
+
+    def factor(self, formula: str | None = None, fitted: bool = False) -> float:
+        """Calibration factor of the regime (:meth:`regime`): ``fitted_calibration``; for a trained
+        compound the larger of ``trained_calibration`` and ``calibration`` (a formula does not prove the
+        structure is the trained one); else ``calibration``."""
+        regime = self.regime(formula, fitted)
+        if regime == "fitted":
+            return float(self.fitted_calibration)
+        if regime == "trained compound":
+            return max(float(self.trained_calibration), self.calibration)
         return self.calibration
 
     def is_fitted(self, formula: str, fingerprint: str, volume_per_atom: float) -> bool:
@@ -176,9 +189,8 @@ class ReadoutPosterior:
         """
         features = np.atleast_2d(np.asarray(features, dtype=float))
         projected = features @ self.deviations.T.astype(float)  # (K, S)
-        factors = np.full(len(features), self.factor(formula))
-        if fitted is not None and self.fitted_calibration is not None:
-            factors[np.asarray(fitted, dtype=bool)] = self.fitted_calibration
+        fitted = np.zeros(len(features), dtype=bool) if fitted is None else np.asarray(fitted, dtype=bool)
+        factors = np.array([self.factor(formula, bool(f)) for f in fitted])
         return factors[:, None] * factors[None, :] * (projected @ projected.T) / self.samples
 
     def calibrated(

@@ -3,7 +3,7 @@
 from magscreen.schemas.campaign import CampaignDoc
 from magscreen.schemas.candidate import CandidateDoc, Confidence, DomainGap, LadderStep
 from magscreen.schemas.extension import ExtensionDoc, ExtensionOrdering
-from magscreen.schemas.ordering import MagneticOrderingDoc
+from magscreen.schemas.ordering import UNCERTAINTY_REGIMES, MagneticOrderingDoc
 from magscreen.schemas.validation import DFTSettings, DFTValidationDoc
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "ExtensionOrdering",
     "LadderStep",
     "MagneticOrderingDoc",
+    "UNCERTAINTY_REGIMES",
 ]

@@ -30,6 +30,12 @@ class LadderStep(BaseModel):
         description="One sigma of the energy relative to the lowest ordering (meV per magnetic atom); "
         "None when unknown.",
     )
+    uncertainty_regime: str | None = Field(
+        None,
+        description="Calibration regime of energy_uncertainty_meV: 'fitted' (this ordering and the "
+        "lowest are both in the model's training data at this volume), 'trained compound' or 'new "
+        "compound' (magscreen.potential.uncertainty.REGIMES); None when there is no uncertainty.",
+    )
     total_magnetization_muB: float = Field(
         0.0, description="Magnitude of the summed moment of the supercell (Bohr magnetons per cell)."
     )
@@ -140,6 +146,12 @@ class CandidateDoc(BaseModel):
         None,
         description="One-sigma uncertainty of the gap (meV per magnetic atom); None when the model "
         "gives none.",
+    )
+    gap_uncertainty_regime: str | None = Field(
+        None,
+        description="Calibration regime of gap_uncertainty_meV (the second ordering's, see "
+        "LadderStep.uncertainty_regime): 'fitted' means the claim rests on DFT of both orderings in "
+        "the model's training data.",
     )
     agrees_with_experiment: bool | None = Field(
         None,

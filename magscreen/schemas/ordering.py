@@ -6,7 +6,16 @@ from datetime import datetime, timezone
 
 from pydantic import AliasChoices, BaseModel, Field
 
-__all__ = ["MagneticOrderingDoc"]
+__all__ = ["UNCERTAINTY_REGIMES", "MagneticOrderingDoc"]
+
+#: Calibration regimes of an ordering-energy uncertainty relative to the candidate's lowest ordering
+#: (``uncertainty_regime``; :meth:`magscreen.potential.uncertainty.ReadoutPosterior.regime`).
+UNCERTAINTY_REGIMES = {
+    "fitted": "both orderings are in the training data at this volume: factor from the fit's residuals",
+    "trained compound": "the compound is in the training data, an ordering is not: factor from orderings "
+    "left out of trained compounds",
+    "new compound": "the compound is not in the training data: factor from compounds left out",
+}
 
 
 class MagneticOrderingDoc(BaseModel):
@@ -58,6 +67,12 @@ class MagneticOrderingDoc(BaseModel):
         "(meV per magnetic atom; 0 for the lowest), from the model's calibrated readout posterior "
         "(correlations between orderings included); set by ranking. None when the model gives none "
         "or the ordering's moments sit on atoms the model never learned.",
+    )
+    uncertainty_regime: str | None = Field(
+        None,
+        description="Calibration regime of energy_uncertainty_meV: 'fitted' (this ordering and the "
+        "lowest are both in the model's training data at this volume), 'trained compound' or 'new "
+        "compound' (magscreen.potential.uncertainty.REGIMES); None when there is no uncertainty.",
     )
     rank: int | None = Field(
         None, description="Position in the candidate's energy ladder (0 = ground state)."

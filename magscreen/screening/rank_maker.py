@@ -17,10 +17,11 @@ from magscreen.screening.ranking import (
     energy_ladder,
     gap_meV,
     gap_uncertainty_meV,
+    gap_uncertainty_regime,
     resolution,
 )
 from magscreen.screening.settings import RankSettings
-from magscreen.screening.uncertainty import ladder_uncertainties
+from magscreen.screening.uncertainty import ladder_regimes, ladder_uncertainties
 from magscreen.sources import Candidate
 
 __all__ = ["RankCandidateMaker"]
@@ -91,16 +92,20 @@ class RankCandidateMaker(Maker):
         ladder = energy_ladder(docs)
         without_sigma: list[str] = []
         if self.calculator is not None:
-            sigmas = ladder_uncertainties(load_calculator(self.calculator), ladder)
+            calculator = load_calculator(self.calculator)
+            sigmas = ladder_uncertainties(calculator, ladder)
             if sigmas is not None:
+                regimes = ladder_regimes(calculator, ladder)
                 without_sigma = [
                     d.display_name or d.label
                     for d, sigma in zip(ladder, sigmas, strict=True)
                     if sigma is None and not d.relaxed_collinear
                 ]
                 ladder = [
-                    d.model_copy(update={"energy_uncertainty_meV": s})
-                    for d, s in zip(ladder, sigmas, strict=True)
+                    d.model_copy(
+                        update={"energy_uncertainty_meV": s, "uncertainty_regime": None if s is None else r}
+                    )
+                    for d, s, r in zip(ladder, sigmas, regimes, strict=True)
                 ]
         orderings_store.update([d.model_dump(mode="json") for d in ladder])
         gap = gap_meV(ladder)
@@ -134,6 +139,7 @@ class RankCandidateMaker(Maker):
             lowest_ordering_fingerprint=ladder[0].fingerprint,
             gap_meV=gap,
             gap_uncertainty_meV=sigma,
+            gap_uncertainty_regime=gap_uncertainty_regime(ladder) if sigma is not None else None,
             agrees_with_experiment=agrees_with_experiment(
                 ground and ground.label, candidate.experimental_ordering
             ),
@@ -145,6 +151,7 @@ class RankCandidateMaker(Maker):
                     n_atoms=d.n_atoms,
                     relative_energy_meV=d.relative_energy_meV,
                     energy_uncertainty_meV=d.energy_uncertainty_meV,
+                    uncertainty_regime=d.uncertainty_regime,
                     total_magnetization_muB=d.total_magnetization_muB,
                     total_magnetization_per_magnetic_atom=d.total_magnetization_muB
                     / max(d.n_magnetic_atoms, 1),

@@ -24,6 +24,7 @@ __all__ = [
     "energy_ladder",
     "gap_meV",
     "gap_uncertainty_meV",
+    "gap_uncertainty_regime",
     "rank_candidates",
     "resolution",
 ]
@@ -112,6 +113,13 @@ def gap_uncertainty_meV(ladder: Sequence[MagneticOrderingDoc]) -> float | None:
     if len(sigmas) < 2 or any(s is None for s in sigmas):
         return None
     return float((sigmas[0] ** 2 + sigmas[1] ** 2) ** 0.5)
+
+
+def gap_uncertainty_regime(ladder: Sequence[MagneticOrderingDoc]) -> str | None:
+    """Calibration regime of the gap's sigma: the second lowest distinct ordering's
+    ``uncertainty_regime`` (its sigma is relative to the lowest)."""
+    distinct = sorted((d for d in ladder if not d.relaxed_collinear), key=_meV)[:2]
+    return distinct[1].uncertainty_regime if len(distinct) == 2 else None
 
 
 def resolution(

@@ -14,13 +14,17 @@ residuals; any other the calibration of orderings or compounds left out of train
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ase.calculators.calculator import Calculator
 
 from magscreen.schemas import MagneticOrderingDoc
 
-__all__ = ["ladder_uncertainties"]
+if TYPE_CHECKING:
+    from magscreen.potential.uncertainty import ReadoutPosterior
+
+__all__ = ["ladder_regimes", "ladder_uncertainties"]
 
 
 def ladder_uncertainties(
@@ -48,22 +52,47 @@ def ladder_uncertainties(
     from pymatgen.core import Structure
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from magscreen.potential.uncertainty import reduced_formula
-
-    rows, fitted = [], []
+    rows = []
     for doc in ladder:
         atoms = AseAtomsAdaptor.get_atoms(Structure.from_dict(doc.structure))  # 'magmom' -> initial moments
         features = calculator.readout_features(atoms, atoms.get_initial_magnetic_moments()[None])[0]
         rows.append(features / max(doc.n_magnetic_atoms, 1))
-        formula = reduced_formula(atoms.get_chemical_symbols())  # every ordering: the candidate's composition
-        volume = atoms.get_volume() / len(atoms)
-        fitted.append(model.readout_posterior.is_fitted(formula, doc.fingerprint, volume))
     features = np.array(rows)
     lowest = int(np.argmin([d.energy_per_magnetic_atom_eV for d in ladder]))
     known = np.isfinite(features).all(axis=1)
     if not known[lowest]:
         return [None] * len(ladder)
     difference = np.where(known[:, None], features - features[lowest], 0.0)
-    fitted = np.array(fitted) & fitted[lowest]
+    formula, fitted = _fitted(model.readout_posterior, ladder)
     variance = np.diag(calculator.feature_covariance(difference, formula, fitted))
     return [float(1e3 * np.sqrt(max(v, 0.0))) if ok else None for v, ok in zip(variance, known, strict=True)]
+
+
+def ladder_regimes(calculator: Calculator, ladder: Sequence[MagneticOrderingDoc]) -> list[str] | None:
+    """The calibration regime of every ordering's sigma relative to the lowest, a key of
+    :data:`magscreen.potential.uncertainty.REGIMES` (in ladder order); None when the calculator gives
+    no uncertainty."""
+    posterior = getattr(getattr(calculator, "model", None), "readout_posterior", None)
+    if posterior is None:
+        return None
+    formula, fitted = _fitted(posterior, ladder)
+    return [posterior.regime(formula, bool(f)) for f in fitted]
+
+
+def _fitted(posterior: ReadoutPosterior, ladder: Sequence[MagneticOrderingDoc]) -> tuple[str, np.ndarray]:
+    """The candidate's reduced formula and, per ordering, whether it and the lowest ordering are both
+    orderings of the training data at their volume (:meth:`ReadoutPosterior.is_fitted`)."""
+    from pymatgen.core import Structure
+
+    from magscreen.potential.uncertainty import reduced_formula
+
+    structures = [Structure.from_dict(doc.structure) for doc in ladder]
+    formula = reduced_formula([site.specie.symbol for site in structures[0]])
+    seen = np.array(
+        [
+            posterior.is_fitted(formula, doc.fingerprint, structure.volume / len(structure))
+            for doc, structure in zip(ladder, structures, strict=True)
+        ]
+    )
+    lowest = int(np.argmin([d.energy_per_magnetic_atom_eV for d in ladder]))
+    return formula, seen & seen[lowest]

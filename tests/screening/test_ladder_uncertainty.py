@@ -13,8 +13,8 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from magscreen.potential import MagneticCalculator, MagneticPotential
 from magscreen.potential.uncertainty import fitted_key
-from magscreen.schemas import MagneticOrderingDoc
-from magscreen.screening.uncertainty import ladder_uncertainties
+from magscreen.schemas import UNCERTAINTY_REGIMES, MagneticOrderingDoc
+from magscreen.screening.uncertainty import ladder_regimes, ladder_uncertainties
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "potential"))
 from test_uncertainty import fitted_toy_model  # noqa: E402
@@ -107,3 +107,7 @@ def test_a_difference_of_two_training_orderings_takes_the_fitted_factor(calculat
         )
         sigma = ladder_uncertainties(MagneticCalculator(model), docs)[other]
         assert sigma == pytest.approx(factor * raw, rel=1e-6)
+        regime = ladder_regimes(MagneticCalculator(model), docs)[other]
+        assert regime == ("fitted" if factor == 1.5 else "trained compound") and regime in UNCERTAINTY_REGIMES
+    model.readout_posterior = model.readout_posterior.calibrated(2.0)  # no trained compounds: a new one
+    assert ladder_regimes(MagneticCalculator(model), docs) == ["new compound"] * 2

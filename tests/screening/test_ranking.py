@@ -13,6 +13,7 @@ from magscreen.screening.ranking import (
     energy_ladder,
     gap_meV,
     gap_uncertainty_meV,
+    gap_uncertainty_regime,
     rank_candidates,
     resolution,
 )
@@ -82,6 +83,20 @@ def test_resolved_needs_a_gap_above_twice_its_uncertainty():
         [ordering("AFM-II", "a", -5.02, sigma=0.0), ordering("FM", "b", -5.0, sigma=4.0)]
     )
     assert gap_uncertainty_meV(relative) == pytest.approx(4.0)
+
+
+def test_the_gap_takes_the_calibration_regime_of_the_second_distinct_ordering():
+    """The gap's sigma is the runner-up's (relative to the lowest), so is its regime; orderings that
+    relaxed into a collinear state do not count."""
+    low, repeat, high = (
+        ordering("AFM-II", "a", -5.02, sigma=0.0),
+        ordering("AFM-II", "r", -5.03, sigma=1.0),
+        ordering("FM", "b", -5.0, sigma=4.0),
+    )
+    low.uncertainty_regime, high.uncertainty_regime = "fitted", "trained compound"
+    repeat.relaxed_collinear, repeat.uncertainty_regime = True, "new compound"
+    assert gap_uncertainty_regime(energy_ladder([high, repeat, low])) == "trained compound"
+    assert gap_uncertainty_regime(energy_ladder([low])) is None
 
 
 def test_orderings_without_a_stated_uncertainty_cannot_be_backed():
