@@ -124,14 +124,18 @@ def heisenberg_loo(frames: list[Frame], indices: list[int], n_mag: list[int]) ->
     no two moments within reach).
 
     ``E / n_mag = E0 + sum_s J_s X_s / n_mag`` with ``X_s`` the shell sums of m_i . m_j of
-    :meth:`HeisenbergLandauModel.design` (the project's Heisenberg convention), as many shells as
-    the remaining orderings allow beside E0 (at most 2), fitted by least squares on the others. The
-    shells come from the first frame with moments (an ordering may have collapsed: fcc Ni's AFM-I).
+    :meth:`HeisenbergLandauModel.design` (the project's Heisenberg convention), fitted by least squares
+    on the others: one shell, a second where five or more orderings leave four to fit three
+    parameters (never an exactly determined fit when one can be avoided). E0 is the mean of the
+    others; the couplings come from the centred shell sums, columns scaled to unit norm and singular
+    values below 1 % of the largest dropped (two orderings with the same shell sums give no coupling,
+    not one of eV). The shells come from the first frame with moments (an
+    ordering may have collapsed: fcc Ni's AFM-I).
     """
     carrying = [k for k in indices if np.any(frames[k].moments)]
     if len(indices) < 3 or not carrying:
         return None
-    n_shells = min(2, len(indices) - 2)
+    n_shells = 2 if len(indices) >= 5 else 1
     try:
         shells = frame_shells(frames[carrying[0]], n_shells)
     except InputError:  # one shell within reach
@@ -147,13 +151,16 @@ def heisenberg_loo(frames: list[Frame], indices: list[int], n_mag: list[int]) ->
         )
         / np.array(n_mag)[:, None]
     )
-    design = np.hstack([np.ones((len(indices), 1)), rows])
     energies = np.array([frames[k].energy for k in indices]) / np.array(n_mag)
     out = np.zeros(len(indices))
     for held in range(len(indices)):
         train = np.arange(len(indices)) != held
-        solution, *_ = np.linalg.lstsq(design[train], energies[train], rcond=None)
-        out[held] = design[held] @ solution
+        centre, offset = rows[train].mean(axis=0), energies[train].mean()
+        shells_train = rows[train] - centre
+        scale = np.linalg.norm(shells_train, axis=0)
+        scale[scale == 0] = 1.0
+        couplings, *_ = np.linalg.lstsq(shells_train / scale, energies[train] - offset, rcond=1e-2)
+        out[held] = offset + ((rows[held] - centre) / scale) @ couplings
     return out
 
 
