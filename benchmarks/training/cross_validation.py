@@ -129,8 +129,8 @@ def heisenberg_loo(frames: list[Frame], indices: list[int], n_mag: list[int]) ->
     parameters (never an exactly determined fit when one can be avoided). E0 is the mean of the
     others; the couplings come from the centred shell sums, columns scaled to unit norm and singular
     values below 1 % of the largest dropped (two orderings with the same shell sums give no coupling,
-    not one of eV). The shells come from the first frame with moments (an
-    ordering may have collapsed: fcc Ni's AFM-I).
+    not one of eV). The shells come from the first frame with moments (an ordering may have
+    collapsed: fcc Ni's AFM-I).
     """
     carrying = [k for k in indices if np.any(frames[k].moments)]
     if len(indices) < 3 or not carrying:
