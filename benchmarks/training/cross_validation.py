@@ -267,6 +267,20 @@ class Folds:
                 if np.any(m)
             }
         self.environments = environments
+        # the same with the magnetic atom's coordination number (a test of a structural domain, not
+        # the model's): orderings and strained copies only, rattles move atoms across shell edges
+        structures: dict[str, set[tuple[str, str, int]]] = defaultdict(set)
+        graphs = trainer.train_graphs
+        for frame, graph, compound, meta in zip(frames, graphs, self.compounds, info, strict=True):
+            if meta["kind"] not in ("ordering", "strain"):
+                continue
+            around, counts = atom_environments(graph), coordination_numbers(frame)
+            structures[compound] |= {
+                (chemical_symbols[z], around[i], int(counts[i]))
+                for i, (z, m) in enumerate(zip(frame.numbers, frame.moments, strict=True))
+                if np.any(m)
+            }
+        self.structures = structures
         self.carried = {c: {element for element, _ in pairs} for c, pairs in environments.items()}
         self.group_compound = {g: str(info[ks[0]]["compound"]) for g, ks in self.groups.items()}
         self.energy_groups = np.array([str(f.energy_group) for f in frames])
@@ -312,6 +326,10 @@ class Folds:
             others = [self.environments[c] for c in self.environments if c != compound]
             known_environment = by != "compound" or all(
                 any(pair in seen for seen in others) for pair in self.environments[compound]
+            )
+            other_structures = [self.structures[c] for c in self.structures if c != compound]
+            known_structure = by != "compound" or all(
+                any(key in seen for seen in other_structures) for key in self.structures.get(compound, ())
             )
             for group, indices in self.groups.items():
                 if by == "compound" and self.group_compound[group] != fold:
@@ -369,6 +387,7 @@ class Folds:
                         "compound": compound,
                         "known_elements": known,
                         "known_environments": known_environment,
+                        "known_structures": known_environment and known_structure,
                         "group": group,
                         "labels": labels,
                         "dft": dft.tolist(),
@@ -382,6 +401,23 @@ class Folds:
                     }
                 )
         return rows, ladder_records
+
+
+def coordination_numbers(frame: Frame, shell: float = 1.1) -> np.ndarray:
+    """Per atom, the neighbours (any element) within ``shell`` times its nearest-neighbour distance:
+    8 in bcc, 12 in fcc and hcp, 6 for rocksalt's and rutile's cations, 4 for a spinel's tetrahedral
+    site. Shape (N,)."""
+    from ase import Atoms
+    from ase.neighborlist import neighbor_list
+
+    atoms = Atoms(numbers=frame.numbers, positions=frame.positions, cell=frame.cell, pbc=frame.pbc)
+    centre, distance = neighbor_list("id", atoms, 6.0)
+    counts = np.zeros(len(atoms), dtype=int)
+    for atom in range(len(atoms)):
+        d = distance[centre == atom]
+        if len(d):
+            counts[atom] = int(np.sum(d <= shell * d.min()))
+    return counts
 
 
 def names_ground_state(predicted: list[float], dft: list[float]) -> bool:
@@ -434,10 +470,12 @@ def summarise(rows: list[dict], ladders: list[dict]) -> dict:
     summary["resolved"] = {
         "ladders": len(ladders),
         "ladders_known_environments": sum(lad["known_environments"] for lad in ladders),
+        "ladders_known_structures": sum(lad.get("known_structures", False) for lad in ladders),
     }
     for rule, chosen in (
         ("posterior", claimed),
         ("posterior_and_environment", [lad for lad in claimed if lad["known_environments"]]),
+        ("posterior_and_structure", [lad for lad in claimed if lad.get("known_structures", False)]),
     ):
         right = [int(np.argmin(lad["model"]) == np.argmin(lad["dft"])) for lad in chosen]
         summary["resolved"][rule] = {
@@ -507,7 +545,10 @@ def markdown(report: dict) -> str:
         f"{r['posterior']['claimed_right']} right ({', '.join(r['posterior']['claimed_groups']) or 'none'}); "
         f"adding the environment domain ({r['ladders_known_environments']} ladders whose every magnetic "
         f"element sits in an environment other compounds have): {r['posterior_and_environment']['claimed']} "
-        f"claimed, {r['posterior_and_environment']['claimed_right']} right. At other calibration factors "
+        f"claimed, {r['posterior_and_environment']['claimed_right']} right; adding the coordination number "
+        f"of the magnetic atoms ({r['ladders_known_structures']} ladders): "
+        f"{r['posterior_and_structure']['claimed']} claimed, {r['posterior_and_structure']['claimed_right']} "
+        "right. At other calibration factors "
         "(claimed, right): "
         + ", ".join(
             f"x{c['factor']:g}: {c['claimed']}, {c['claimed_right']}" for c in r["by_calibration_factor"]

@@ -69,6 +69,12 @@ class ModelConfig(_Section):
         "(beyond-Heisenberg exchange); false: Heisenberg pairs (with their length slope) and a "
         "Landau-like on-site term of |m_i| and the environment, so every transverse field is a pair field.",
     )
+    bilinear_channels: int = Field(
+        4,
+        ge=1,
+        description="Terms k of the Heisenberg pair coupling J = sum_k R_k(r) g_k(h_i) g_k(h_j): the "
+        "chemistry a frozen backbone lets the pair heads tell apart (readout weights grow with it).",
+    )
     magnetic_domain: Literal["environment", "element"] = Field(
         "environment",
         description="What the recorded magnetic domain holds: 'environment', each element with the sets "

@@ -83,7 +83,9 @@ def build_model(config: TrainConfig) -> MagneticPotential:
     dtype = getattr(torch, config.dtype)
     spec = config.model
     magnetic = MagneticHyperparameters(
-        element_heads=tuple(spec.element_heads), spin_invariants=spec.spin_invariants
+        element_heads=tuple(spec.element_heads),
+        spin_invariants=spec.spin_invariants,
+        bilinear_channels=spec.bilinear_channels,
     )
     if spec.small:
         model = MagneticPotential(soc=spec.soc, seed=config.seed, magnetic=magnetic)

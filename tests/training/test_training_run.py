@@ -149,6 +149,21 @@ def test_spin_invariants_switch_reaches_the_model_and_its_checkpoint(tmp_path, d
     assert not type(model).load(tmp_path / "pairs.pt").hyper.spin_invariants
 
 
+def test_bilinear_channels_reach_the_pair_heads_and_the_checkpoint(tmp_path, deepmd_folder):
+    """model.bilinear_channels sets the terms of J = sum_k R_k(r) g_k(h_i) g_k(h_j): the pair head's
+    outputs (J and K per term and pair slot) and the node factors grow with it."""
+    path = _config(tmp_path, deepmd_folder, "channels", [FROZEN])
+    config = yaml.safe_load(path.read_text())
+    config["model"]["bilinear_channels"] = 6
+    path.write_text(yaml.safe_dump(config))
+    model = build_model(load_train_config(path))
+    slots = model.magnetic.hyper.pair_slots
+    assert model.magnetic.pair_radial[-1].out_features == 2 * 6 * slots
+    assert model.magnetic.pair_node.out_features == 6
+    model.save(tmp_path / "channels.pt")
+    assert type(model).load(tmp_path / "channels.pt").hyper.bilinear_channels == 6
+
+
 def test_element_ridge_needs_an_element_head(tmp_path, deepmd_folder):
     stage = {
         **FROZEN,
