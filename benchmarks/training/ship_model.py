@@ -7,7 +7,9 @@ leave-one-ordering-out report (``cross_validation.py --by ordering``) instead; w
 ``--fitted-calibration`` a difference between two orderings of the training data (at a trained
 volume) gets the factor of the fit's residuals on its own ladders (``cross_validation.py --by none``),
 and the orderings (formula, fingerprint, volumes) are stored with it. ``--keep-weights``
-recalibrates the shipped file in place (weights and spin-orbit block kept).
+recalibrates the shipped file in place (weights and spin-orbit block kept). The coordination numbers
+of the training frames' magnetic atoms are recorded again from the config's frames
+(:meth:`MagneticPotential.record_magnetic_coordination`), for runs trained before the model kept them.
 
 Usage::
 
@@ -24,10 +26,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from ase import Atoms
 from ase.data import chemical_symbols
 from cross_validation import frame_info
 
 from magscreen.potential.calculator import SHIPPED_MODELS_DIR
+from magscreen.potential.graph import graph_from_atoms
 from magscreen.potential.model import MagneticPotential
 from magscreen.potential.uncertainty import fitted_key, reduced_formula
 from magscreen.training.config import load_train_config
@@ -90,6 +94,14 @@ def main() -> None:
     else:
         shutil.copyfile(Path(config.output) / "best.pt", target)
     model = MagneticPotential.load(target)
+    train = load_frames(config.data.train, config.data.format, split="train", source=args.config)
+    if model.magnetic_environments:  # the structural part of the domain (runs before it was recorded)
+        graphs = [
+            graph_from_atoms(Atoms(f.numbers, f.positions, cell=f.cell, pbc=f.pbc), model.cutoff, f.moments)
+            for f in train
+        ]
+        model.record_magnetic_coordination(graphs, [f.moments for f in train])
+        model.save(target)
     cross_validation = None
     if args.calibration is not None:
         report = json.loads(args.calibration.read_text())
@@ -99,7 +111,6 @@ def main() -> None:
                 f"{args.calibration}: no calibration factor, or the run has no readout posterior"
             )
         trained, formulas, trained_report = None, (), None
-        train = load_frames(config.data.train, config.data.format, split="train", source=args.config)
         if args.trained_calibration is not None:
             trained_report = json.loads(args.trained_calibration.read_text())
             trained = trained_report["summary"]["uncertainty"]["calibration_factor"]

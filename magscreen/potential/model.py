@@ -154,6 +154,8 @@ class MagneticPotential(nn.Module):
             )
         self.magnetic_domain: tuple[str, ...] = ()
         self.magnetic_environments: dict[str, list[list[str]]] = {}
+        # element -> environment ('Co,O') -> coordination numbers of its moment-carrying atoms in training
+        self.magnetic_coordination: dict[str, dict[str, list[int]]] = {}
         # elements (and their environments) whose spin-orbit anisotropy was fitted; empty: all atoms
         self.soc_domain: tuple[str, ...] = ()
         self.soc_environments: dict[str, list[list[str]]] = {}
@@ -456,6 +458,7 @@ class MagneticPotential(nn.Module):
             new.magnetic.soc_coefficients[-1].bias.zero_()
         new.magnetic_domain = self.magnetic_domain
         new.magnetic_environments = self.magnetic_environments
+        new.magnetic_coordination = self.magnetic_coordination
         if self.readout_posterior is not None:
             deviations, start, blocks = self.readout_posterior.deviations, 0, []
             for layer in new.magnetic.output_layers():  # the order of readout_parameters
@@ -479,6 +482,40 @@ class MagneticPotential(nn.Module):
         """
         self.magnetic_domain, found = _environments(graphs, moments)
         self.magnetic_environments = found if environments else {}
+        self.magnetic_coordination = {}
+        if environments:
+            self.record_magnetic_coordination(graphs, moments)
+
+    def record_magnetic_coordination(self, graphs: list[MagneticGraph], moments: list[np.ndarray]) -> None:
+        """Set, per element and environment, the coordination numbers (:func:`atom_coordination`) of
+        the training structures' moment-carrying atoms: the structural part of the domain, which the
+        campaigns' trust rule checks (:meth:`coordination_known`); the energies do not depend on it."""
+        found: dict[str, dict[str, set[int]]] = {}
+        for graph, frame_moments in zip(graphs, moments, strict=True):
+            around, counts = atom_environments(graph), atom_coordination(graph)
+            numbers = graph.numbers.cpu().numpy()
+            for atom in np.flatnonzero(np.linalg.norm(frame_moments, axis=1) > 0):
+                by_environment = found.setdefault(chemical_symbols[numbers[atom]], {})
+                by_environment.setdefault(around[atom], set()).add(counts[atom])
+        self.magnetic_coordination = {
+            element: {env: sorted(counts) for env, counts in sorted(by_env.items())}
+            for element, by_env in sorted(found.items())
+        }
+
+    def coordination_known(self, graph: MagneticGraph) -> np.ndarray | None:
+        """Per atom, whether its element was trained with moments in its environment at its
+        coordination number; atoms of elements without a record count as known (the environment
+        domain decides for them). None when the model records no coordination (every atom counts).
+        A bcc Fe atom (8 neighbours) is not known to a model trained on fcc Fe (12), though both sit
+        among Fe only."""
+        if not self.magnetic_coordination:
+            return None
+        around, counts = atom_environments(graph), atom_coordination(graph)
+        known = []
+        for z, env, count in zip(graph.numbers.cpu().numpy(), around, counts, strict=True):
+            record = self.magnetic_coordination.get(chemical_symbols[z])
+            known.append(record is None or count in record.get(env, ()))
+        return np.array(known, dtype=bool)
 
     def backbone_cache(self, graph: MagneticGraph, keep_graph: bool = False) -> BackboneCache:
         """Backbone node features and energy of ``graph``.
@@ -593,6 +630,7 @@ class MagneticPotential(nn.Module):
                 "species": list(self.species),
                 "magnetic_domain": list(self.magnetic_domain),
                 "magnetic_environments": self.magnetic_environments,
+                "magnetic_coordination": self.magnetic_coordination,
                 "soc_domain": list(self.soc_domain),
                 "soc_environments": self.soc_environments,
                 "soc_moments": self.soc_moments,
@@ -637,6 +675,7 @@ class MagneticPotential(nn.Module):
         model.load_state_dict(_learned(payload["state_dict"]))
         model.magnetic_domain = tuple(payload.get("magnetic_domain", ()))
         model.magnetic_environments = payload.get("magnetic_environments", {})
+        model.magnetic_coordination = payload.get("magnetic_coordination", {})
         model.soc_domain = tuple(payload.get("soc_domain", ()))
         model.soc_environments = payload.get("soc_environments", {})
         model.soc_moments = payload.get("soc_moments", {})
@@ -668,6 +707,24 @@ def _in_domain(
             expected[[atomic_numbers[e] for e in environment]] = True
             inside |= is_element & (present == expected).all(-1)
     return inside
+
+
+#: Neighbours within this factor times an atom's nearest-neighbour distance count in its coordination
+#: number (:func:`atom_coordination`): 8 in bcc, 12 in fcc and hcp (whose second shells lie 15 % and
+#: 41 % further out), 6 on rocksalt's and rutile's cations, 4 and 6 on a spinel's two sites.
+COORDINATION_SHELL = 1.1
+
+
+def atom_coordination(graph: MagneticGraph) -> list[int]:
+    """Per atom, the neighbours (any element, within the cutoff) at most :data:`COORDINATION_SHELL`
+    times its nearest-neighbour distance away; 0 for an atom without neighbours."""
+    centre, neighbour = graph.edge_index
+    shift = torch.einsum("ei,eij->ej", graph.cell_shifts, graph.cell[graph.batch[centre]])
+    length = (graph.positions[neighbour] - graph.positions[centre] + shift).norm(dim=-1)
+    nearest = torch.full((len(graph.numbers),), float("inf"), dtype=length.dtype, device=length.device)
+    nearest = nearest.scatter_reduce(0, centre, length, reduce="amin")
+    within = (length <= COORDINATION_SHELL * nearest[centre]).to(torch.long)
+    return torch.zeros(len(graph.numbers), dtype=torch.long).index_add(0, centre.cpu(), within.cpu()).tolist()
 
 
 def atom_environments(graph: MagneticGraph) -> list[str]:

@@ -62,6 +62,16 @@ class DomainGap(BaseModel):
         description="Environments in which the model saw the element with moments in training; "
         "empty when it never saw the element with moments."
     )
+    coordination: list[int] = Field(
+        default_factory=list,
+        description="Coordination numbers of those atoms (neighbours within 1.1 times the nearest "
+        "distance), where their environment is a trained one but their coordination is not.",
+    )
+    trained_coordination: list[int] = Field(
+        default_factory=list,
+        description="Coordination numbers at which the model saw the element with moments in those "
+        "environments.",
+    )
 
     def describe(self) -> str:
         """One sentence: which atoms, which neighbours, what the model knows."""
@@ -73,6 +83,13 @@ class DomainGap(BaseModel):
             atoms = f"the {self.element} atom" if self.n_atoms == 1 else plural
         if not self.trained_environments:
             return f"{atoms}: the model never saw {self.element} with moments"
+        if self.coordination:
+            counts = " or ".join(map(str, self.coordination))
+            trained = " or ".join(map(str, self.trained_coordination))
+            return (
+                f"{atoms} among {found} with {counts} nearest neighbours: the model saw {self.element} "
+                f"moments there only with {trained} (another structure type)"
+            )
         known = " or ".join("{" + ", ".join(env) + "}" for env in self.trained_environments)
         return f"{atoms} among {found}: the model saw {self.element} moments only among {known}"
 

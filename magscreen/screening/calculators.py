@@ -87,16 +87,23 @@ def domain_gaps(calculator: Calculator, atoms: Atoms, magnetic_elements: list[st
     neighbour elements and the environments the model saw the element in; [] when it has no limit.
 
     For the ML potential an atom is inside when its element carried moments in training among the
-    same set of neighbour elements within the cutoff (:meth:`MagneticPotential.in_magnetic_domain`).
+    same set of neighbour elements within the cutoff (:meth:`MagneticPotential.in_magnetic_domain`)
+    and, where the model records it, at the same coordination number
+    (:meth:`MagneticPotential.coordination_known`): the structure type, which the set of neighbour
+    elements does not tell (bcc and fcc Fe are both Fe among Fe).
     """
     model = getattr(calculator, "model", None)
     if model is not None and getattr(model, "magnetic_domain", None):
         import numpy as np
 
         from magscreen.potential.graph import graph_from_atoms
+        from magscreen.potential.model import atom_coordination
 
         graph = graph_from_atoms(atoms, model.cutoff, np.zeros((len(atoms), 3)), dtype=model.dtype)
         inside = model.in_magnetic_domain(graph).cpu().numpy()
+        coordinated = model.coordination_known(graph)
+        coordinated = np.ones(len(atoms), dtype=bool) if coordinated is None else coordinated
+        coordination = atom_coordination(graph)
         centre, neighbour = graph.edge_index.cpu().numpy()
         symbols = np.array(atoms.get_chemical_symbols())
         trained = dict(getattr(model, "magnetic_environments", {}))
@@ -104,10 +111,17 @@ def domain_gaps(calculator: Calculator, atoms: Atoms, magnetic_elements: list[st
         for element in sorted(magnetic_elements):
             of_element = symbols == element
             outside = np.flatnonzero(of_element & ~inside)
+            if not len(outside):  # a known environment; the structure type may still be new
+                outside = np.flatnonzero(of_element & ~coordinated)
+                counts = sorted({coordination[i] for i in outside})
+            else:
+                counts = []
             if not len(outside):
                 continue
             found = sorted({tuple(sorted(set(symbols[neighbour[centre == i]]))) for i in outside})
             known = trained.get(element) or [] if element in model.magnetic_domain else []
+            by_environment = model.magnetic_coordination.get(element, {})
+            trained_counts = sorted({n for env in found for n in by_environment.get(",".join(env), [])})
             gaps.append(
                 DomainGap(
                     element=element,
@@ -115,6 +129,8 @@ def domain_gaps(calculator: Calculator, atoms: Atoms, magnetic_elements: list[st
                     of_atoms=int(of_element.sum()),
                     environments=[list(env) for env in found],
                     trained_environments=[list(env) for env in known],
+                    coordination=counts,
+                    trained_coordination=trained_counts if counts else [],
                 )
             )
         return gaps

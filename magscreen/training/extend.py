@@ -195,6 +195,7 @@ def with_element_heads(model: MagneticPotential, elements: Iterable[str]) -> Mag
     for name in (
         "magnetic_domain",
         "magnetic_environments",
+        "magnetic_coordination",
         "soc_domain",
         "soc_environments",
         "soc_moments",
@@ -262,6 +263,13 @@ def _grow_domain(model: MagneticPotential, frames: Sequence[Frame], graphs: list
         known += [env for env in found if env not in known]
     model.magnetic_domain = tuple(sorted(domain | set(environments)))
     model.magnetic_environments = {element: sorted(envs) for element, envs in environments.items()}
+    if model.magnetic_coordination:  # and the coordination of the new frames' moment-carrying atoms
+        probe = copy.copy(model)
+        probe.record_magnetic_coordination(graphs, [f.moments for f in frames])
+        for element, by_env in probe.magnetic_coordination.items():
+            known = model.magnetic_coordination.setdefault(element, {})
+            for env, counts in by_env.items():
+                known[env] = sorted(set(known.get(env, [])) | set(counts))
 
 
 def _prior_factor(model: MagneticPotential, n_base: int) -> np.ndarray | None:

@@ -50,6 +50,9 @@ def test_general_model_is_the_default_and_carries_its_calibrated_posterior(gener
     fitted = record["fitted_orderings"]
     assert posterior.fitted_calibration == pytest.approx(fitted["uncertainty"]["calibration_factor"])
     assert len(posterior.fitted_orderings) == fitted["orderings"] > 40
+    # the structural part of the domain: coordination of every trained element in its environments
+    assert set(general.magnetic_coordination) == set(general.magnetic_domain)
+    assert general.magnetic_coordination["Fe"]["Fe"] == [8, 12]  # bcc and fcc Fe
 
 
 def test_general_model_reproduces_and_does_not_worsen_held_out_nio_errors(general, nio_data):
