@@ -298,8 +298,9 @@ def _summary_lines(data: ReportData) -> list[str]:
         f"Completed: {c.completed_at:%Y-%m-%d %H:%M UTC}",
         f"Ground states resolved: {len(resolved)} of {len(data.candidates)}. A ground state is resolved "
         "when every magnetic atom is inside the model's knowledge (its element seen with moments among "
-        "the same neighbour elements), the relaxations converged and the gap exceeds "
-        "`rank.min_gap_meV`, the tie tolerance and twice its uncertainty (when the model gives one); "
+        "the same neighbour elements, at the same coordination number), the relaxations converged and "
+        "the gap exceeds `rank.min_gap_meV`, the tie tolerance and twice its uncertainty (when the model "
+        "gives one); "
         "the others carry no ground-state label and are listed with the reason.",
         "The uncertainty's calibration depends on what the model was trained on: "
         + "; ".join(f"'{name}': {meaning}" for name, meaning in UNCERTAINTY_REGIMES.items())

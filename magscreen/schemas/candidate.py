@@ -99,7 +99,8 @@ class Confidence(BaseModel):
 
     in_magnetic_domain: bool = Field(
         description="Whether every magnetic atom of the candidate is inside the model's knowledge "
-        "(its element seen with moments in training, among the same neighbour elements)."
+        "(its element seen with moments in training, among the same neighbour elements and, where the "
+        "model records it, at the same coordination number)."
     )
     out_of_domain_elements: list[str] = Field(
         default_factory=list,
