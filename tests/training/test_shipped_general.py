@@ -112,5 +112,6 @@ def test_ground_states_the_general_model_claims_on_the_demo_are_the_measured_one
                 label,
             )
     assert {"CoO", "NiO"} <= set(claimed), claimed
+    assert len(claimed) >= 9, claimed  # docs/model.md: CoO, NiO, CrO2, Fe, Ni, Co, MnPt, FeRh, MnBi
     assert {"CoO", "NiO", "Fe", "MnF2"} <= fitted_gaps  # the campaign's fingerprints are the dataset's
     assert all(claimed[f] == "AFM-II" for f in ("CoO", "NiO")), claimed
