@@ -48,6 +48,7 @@ DEFAULT_FIELDS = {
         "ground_state_label",
         "gap_meV",
         "gap_uncertainty_meV",
+        "gap_uncertainty_regime",
         "experimental_ordering",
         "unresolved_reason",
     ],
