@@ -51,7 +51,7 @@ from pymatgen.core import Composition
 from scipy.stats import norm, spearmanr
 
 from magscreen.errors import InputError
-from magscreen.potential.model import atom_environments
+from magscreen.potential.model import atom_coordination, atom_environments
 from magscreen.screening.ranking import TIE_TOLERANCE_meV
 from magscreen.training.baselines import HeisenbergLandauModel, frame_shells
 from magscreen.training.config import load_train_config
@@ -274,7 +274,7 @@ class Folds:
         for frame, graph, compound, meta in zip(frames, graphs, self.compounds, info, strict=True):
             if meta["kind"] not in ("ordering", "strain"):
                 continue
-            around, counts = atom_environments(graph), coordination_numbers(frame)
+            around, counts = atom_environments(graph), atom_coordination(graph)
             structures[compound] |= {
                 (chemical_symbols[z], around[i], int(counts[i]))
                 for i, (z, m) in enumerate(zip(frame.numbers, frame.moments, strict=True))
@@ -401,23 +401,6 @@ class Folds:
                     }
                 )
         return rows, ladder_records
-
-
-def coordination_numbers(frame: Frame, shell: float = 1.1) -> np.ndarray:
-    """Per atom, the neighbours (any element) within ``shell`` times its nearest-neighbour distance:
-    8 in bcc, 12 in fcc and hcp, 6 for rocksalt's and rutile's cations, 4 for a spinel's tetrahedral
-    site. Shape (N,)."""
-    from ase import Atoms
-    from ase.neighborlist import neighbor_list
-
-    atoms = Atoms(numbers=frame.numbers, positions=frame.positions, cell=frame.cell, pbc=frame.pbc)
-    centre, distance = neighbor_list("id", atoms, 6.0)
-    counts = np.zeros(len(atoms), dtype=int)
-    for atom in range(len(atoms)):
-        d = distance[centre == atom]
-        if len(d):
-            counts[atom] = int(np.sum(d <= shell * d.min()))
-    return counts
 
 
 def names_ground_state(predicted: list[float], dft: list[float]) -> bool:

@@ -22,7 +22,7 @@ from matscipy.neighbours import neighbour_list
 from magscreen.errors import InputError
 from magscreen.magnetism.moments import moment_vectors
 
-__all__ = ["MagneticGraph", "build_graph", "collate", "graph_from_atoms"]
+__all__ = ["MagneticGraph", "build_graph", "collate", "edge_vectors", "graph_from_atoms"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,6 +184,18 @@ def graph_from_atoms(
         cutoff=cutoff,
         dtype=dtype,
     )
+
+
+def edge_vectors(
+    graph: MagneticGraph, positions: torch.Tensor | None = None, cell: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``r_ij = R_j - R_i + cell_shifts @ cell`` of every edge (Angstrom), shape (E, 3), with the
+    graph's positions (N, 3) and cells (B, 3, 3) unless others (e.g. strained ones) are given."""
+    positions = graph.positions if positions is None else positions
+    cell = graph.cell if cell is None else cell
+    centre, neighbour = graph.edge_index
+    shift = torch.einsum("ei,eij->ej", graph.cell_shifts, cell[graph.batch[centre]])
+    return positions[neighbour] - positions[centre] + shift
 
 
 def collate(graphs: Sequence[MagneticGraph]) -> MagneticGraph:

@@ -53,7 +53,7 @@ from magscreen.potential.backbone import (
     sevennet0_state_dict,
     small_backbone_config,
 )
-from magscreen.potential.graph import MagneticGraph
+from magscreen.potential.graph import MagneticGraph, edge_vectors
 from magscreen.potential.magnetic import MagneticEnergy, MagneticHyperparameters
 from magscreen.potential.uncertainty import ReadoutPosterior
 
@@ -280,9 +280,7 @@ class MagneticPotential(nn.Module):
             symmetric = 0.5 * (strain + strain.transpose(-1, -2))
             positions = positions + torch.einsum("ni,nij->nj", positions, symmetric[graph.batch])
             cell = cell + torch.bmm(cell, symmetric)
-        centre, neighbour = graph.edge_index
-        shift = torch.einsum("ei,eij->ej", graph.cell_shifts, cell[graph.batch[centre]])
-        return positions[neighbour] - positions[centre] + shift
+        return edge_vectors(graph, positions, cell)
 
     def _per_frame(self, atomic: torch.Tensor, graph: MagneticGraph) -> torch.Tensor:
         return atomic.new_zeros(atomic.shape[:-1] + (graph.num_graphs,)).index_add(-1, graph.batch, atomic)
@@ -718,9 +716,8 @@ COORDINATION_SHELL = 1.1
 def atom_coordination(graph: MagneticGraph) -> list[int]:
     """Per atom, the neighbours (any element, within the cutoff) at most :data:`COORDINATION_SHELL`
     times its nearest-neighbour distance away; 0 for an atom without neighbours."""
-    centre, neighbour = graph.edge_index
-    shift = torch.einsum("ei,eij->ej", graph.cell_shifts, graph.cell[graph.batch[centre]])
-    length = (graph.positions[neighbour] - graph.positions[centre] + shift).norm(dim=-1)
+    centre = graph.edge_index[0]
+    length = edge_vectors(graph).norm(dim=-1)
     nearest = torch.full((len(graph.numbers),), float("inf"), dtype=length.dtype, device=length.device)
     nearest = nearest.scatter_reduce(0, centre, length, reduce="amin")
     within = (length <= COORDINATION_SHELL * nearest[centre]).to(torch.long)

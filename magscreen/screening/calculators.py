@@ -103,25 +103,24 @@ def domain_gaps(calculator: Calculator, atoms: Atoms, magnetic_elements: list[st
         inside = model.in_magnetic_domain(graph).cpu().numpy()
         coordinated = model.coordination_known(graph)
         coordinated = np.ones(len(atoms), dtype=bool) if coordinated is None else coordinated
-        coordination = atom_coordination(graph)
         centre, neighbour = graph.edge_index.cpu().numpy()
         symbols = np.array(atoms.get_chemical_symbols())
         trained = dict(getattr(model, "magnetic_environments", {}))
         gaps = []
         for element in sorted(magnetic_elements):
             of_element = symbols == element
-            outside = np.flatnonzero(of_element & ~inside)
+            outside, counts, trained_counts = np.flatnonzero(of_element & ~inside), [], []
             if not len(outside):  # a known environment; the structure type may still be new
                 outside = np.flatnonzero(of_element & ~coordinated)
-                counts = sorted({coordination[i] for i in outside})
-            else:
-                counts = []
             if not len(outside):
                 continue
             found = sorted({tuple(sorted(set(symbols[neighbour[centre == i]]))) for i in outside})
             known = trained.get(element) or [] if element in model.magnetic_domain else []
-            by_environment = model.magnetic_coordination.get(element, {})
-            trained_counts = sorted({n for env in found for n in by_environment.get(",".join(env), [])})
+            if inside[outside].all():  # outside by coordination only
+                coordination = atom_coordination(graph)
+                counts = sorted({coordination[i] for i in outside})
+                by_environment = model.magnetic_coordination.get(element, {})
+                trained_counts = sorted({n for env in found for n in by_environment.get(",".join(env), [])})
             gaps.append(
                 DomainGap(
                     element=element,
@@ -130,7 +129,7 @@ def domain_gaps(calculator: Calculator, atoms: Atoms, magnetic_elements: list[st
                     environments=[list(env) for env in found],
                     trained_environments=[list(env) for env in known],
                     coordination=counts,
-                    trained_coordination=trained_counts if counts else [],
+                    trained_coordination=trained_counts,
                 )
             )
         return gaps

@@ -70,7 +70,7 @@ def ladder_uncertainties(
 
 def ladder_regimes(calculator: Calculator, ladder: Sequence[MagneticOrderingDoc]) -> list[str] | None:
     """The calibration regime of every ordering's sigma relative to the lowest, a key of
-    :data:`magscreen.potential.uncertainty.REGIMES` (in ladder order); None when the calculator gives
+    :data:`magscreen.schemas.UNCERTAINTY_REGIMES` (in ladder order); None when the calculator gives
     no uncertainty."""
     posterior = getattr(getattr(calculator, "model", None), "readout_posterior", None)
     if posterior is None:
