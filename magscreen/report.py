@@ -167,6 +167,14 @@ def _gap(c: CandidateDoc) -> str:
     return f"{_fmt(c.gap_meV, 2)} +- {c.gap_uncertainty_meV:.2f}{regime}"
 
 
+def _kind(c: CandidateDoc) -> str:
+    """'AFM (FM +190.15 +- 22.47)' where only the ground state's kind is resolved, else '-'."""
+    if c.ground_state_kind is None or c.kind_gap_meV is None:
+        return "-"
+    sigma = "" if c.kind_gap_uncertainty_meV is None else f" +- {c.kind_gap_uncertainty_meV:.2f}"
+    return f"{c.ground_state_kind} ({c.kind_rival} +{c.kind_gap_meV:.2f}{sigma})"
+
+
 def _yes(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "no")
 
@@ -207,14 +215,25 @@ def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
         tables.append(
             (
                 "Not resolved (no ground-state label)",
-                ["candidate", "formula", "lowest ordering", "gap (meV/mag. atom)", "experiment", "why"],
+                [
+                    "candidate",
+                    "formula",
+                    "lowest ordering",
+                    "gap (meV/mag. atom)",
+                    "kind resolved (lowest rival, meV/mag. atom)",
+                    "experiment",
+                    "agrees",
+                    "why",
+                ],
                 [
                     [
                         c.candidate_id,
                         c.formula,
                         c.lowest_ordering_label,
                         _gap(c),
+                        _kind(c),
                         c.experimental_ordering or "-",
+                        _yes(c.agrees_with_experiment),
                         c.unresolved_reason or "-",
                     ]
                     for c in unresolved
@@ -291,6 +310,7 @@ def _tables(data: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
 def _summary_lines(data: ReportData) -> list[str]:
     c = data.campaign
     resolved = [d.candidate_id for d in data.candidates if d.resolved]
+    kinds = [d.candidate_id for d in data.candidates if not d.resolved and d.ground_state_kind]
     lines = [
         f"Model version: `{c.model_version}`",
         f"Candidates ranked: {len(data.candidates)}; orderings: {c.n_orderings} "
@@ -302,6 +322,9 @@ def _summary_lines(data: ReportData) -> list[str]:
         "the gap exceeds `rank.min_gap_meV`, the tie tolerance and twice its uncertainty (when the model "
         "gives one); "
         "the others carry no ground-state label and are listed with the reason.",
+        f"Of those, the kind alone (FM, AFM, FiM) is resolved for {len(kinds)}"
+        + (f" ({', '.join(kinds)})" if kinds else "")
+        + ": every ordering of another kind lies above the lowest by more than the same margins.",
         "The uncertainty's calibration depends on what the model was trained on: "
         + "; ".join(f"'{name}': {meaning}" for name, meaning in UNCERTAINTY_REGIMES.items())
         + " (docs/model.md).",

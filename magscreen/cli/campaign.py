@@ -49,6 +49,7 @@ DEFAULT_FIELDS = {
         "gap_meV",
         "gap_uncertainty_meV",
         "gap_uncertainty_regime",
+        "ground_state_kind",
         "experimental_ordering",
         "unresolved_reason",
     ],
@@ -141,11 +142,22 @@ def _best_table(candidates: list) -> Table:
 def _unresolved_table(candidates: list) -> Table:
     """Candidates whose ground state the model does not resolve, with the reason."""
     table = Table(title=f"{len(candidates)} candidates without a resolved ground state")
-    for column in ("candidate", "formula", "lowest ordering", "gap (meV/mag. atom)", "why not resolved"):
+    columns = (
+        "candidate",
+        "formula",
+        "lowest ordering",
+        "gap (meV/mag. atom)",
+        "kind resolved",
+        "why not resolved",
+    )
+    for column in columns:
         table.add_column(column)
     for c in candidates:
         gap = "-" if c.gap_meV is None else f"{c.gap_meV:.2f}"
-        table.add_row(c.candidate_id, c.formula, c.lowest_ordering_label, gap, c.unresolved_reason or "")
+        kind = c.ground_state_kind or "-"
+        table.add_row(
+            c.candidate_id, c.formula, c.lowest_ordering_label, gap, kind, c.unresolved_reason or ""
+        )
     return table
 
 

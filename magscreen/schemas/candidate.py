@@ -171,11 +171,29 @@ class CandidateDoc(BaseModel):
         "LadderStep.uncertainty_regime): 'fitted' means the claim rests on DFT of both orderings in "
         "the model's training data.",
     )
+    ground_state_kind: str | None = Field(
+        None,
+        description="Kind of the ground state (FM, AFM, FiM): that of the resolved ground state or, when "
+        "only the kind is backed, of the lowest ordering, every ordering of another kind lying above it "
+        "by more than the tolerances and twice its uncertainty (ranking.kind_resolution); None otherwise.",
+    )
+    kind_rival: str | None = Field(
+        None, description="When only the kind is resolved: the lowest ordering of another kind."
+    )
+    kind_gap_meV: float | None = Field(
+        None,
+        description="When only the kind is resolved: kind_rival's energy above the lowest ordering "
+        "(meV per magnetic atom).",
+    )
+    kind_gap_uncertainty_meV: float | None = Field(
+        None, description="One sigma of kind_gap_meV (meV per magnetic atom); None when the model gives none."
+    )
     agrees_with_experiment: bool | None = Field(
         None,
         description="Whether the predicted ground state matches experimental_ordering (same label, or "
-        "the same kind FM/AFM/FiM where the experiment names only the kind); None when not resolved "
-        "or no experiment is known.",
+        "the same kind FM/AFM/FiM where the experiment names only the kind); when only the kind is "
+        "resolved, whether the kind does (None where the experiment names an ordering of that kind); "
+        "None when nothing is resolved or no experiment is known.",
     )
     ladder: list[LadderStep] = Field(description="All ranked orderings, lowest energy first.")
     confidence: Confidence = Field(description="How far the ranking can be trusted.")

@@ -18,6 +18,9 @@ from magscreen.screening.ranking import (
     gap_meV,
     gap_uncertainty_meV,
     gap_uncertainty_regime,
+    kind_agrees_with_experiment,
+    kind_resolution,
+    ordering_kind,
     resolution,
 )
 from magscreen.screening.settings import RankSettings
@@ -119,6 +122,14 @@ class RankCandidateMaker(Maker):
             without_sigma=without_sigma,
         )
         ground = ladder[0] if resolved else None
+        kind = None
+        if not resolved:
+            kind = kind_resolution(
+                ladder,
+                out_of_domain=out_of_domain,
+                min_gap_meV=self.settings.min_gap_meV,
+                without_sigma=without_sigma,
+            )
         doc = CandidateDoc(
             candidate_key=key,
             candidate_id=candidate.candidate_id,
@@ -140,9 +151,13 @@ class RankCandidateMaker(Maker):
             gap_meV=gap,
             gap_uncertainty_meV=sigma,
             gap_uncertainty_regime=gap_uncertainty_regime(ladder) if sigma is not None else None,
-            agrees_with_experiment=agrees_with_experiment(
-                ground and ground.label, candidate.experimental_ordering
-            ),
+            ground_state_kind=ordering_kind(ground.label) if ground else kind and kind.kind,
+            kind_rival=kind and kind.rival,
+            kind_gap_meV=kind and kind.gap_meV,
+            kind_gap_uncertainty_meV=kind and kind.gap_uncertainty_meV,
+            agrees_with_experiment=agrees_with_experiment(ground.label, candidate.experimental_ordering)
+            if ground
+            else kind_agrees_with_experiment(kind and kind.kind, candidate.experimental_ordering),
             ladder=[
                 LadderStep(
                     label=d.label,

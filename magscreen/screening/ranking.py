@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from magscreen.schemas import CandidateDoc, DomainGap, MagneticOrderingDoc
 
@@ -25,6 +26,10 @@ __all__ = [
     "gap_meV",
     "gap_uncertainty_meV",
     "gap_uncertainty_regime",
+    "KindClaim",
+    "kind_agrees_with_experiment",
+    "kind_resolution",
+    "ordering_kind",
     "rank_candidates",
     "resolution",
 ]
@@ -169,9 +174,73 @@ def resolution(
     return (not reasons, "; ".join(reasons) or None)
 
 
-def _kind(label: str) -> str:
-    """'AFM' of 'AFM-II', 'AFM q=(0,0,0)' or 'AFM (G-type on Fe)'; 'FM' of 'FM'."""
+def ordering_kind(label: str) -> str:
+    """'AFM' of 'AFM-II', 'AFM q=(0,0,0)' or 'AFM (G-type on Fe)'; 'FM' of 'FM'; 'FiM' of 'FiM'."""
     return label.split("(")[0].strip().split(" ")[0].split("-")[0]
+
+
+@dataclass(frozen=True)
+class KindClaim:
+    """The kind (FM, AFM, FiM) of a ground state whose ordering within the kind is not resolved.
+
+    Attributes
+    ----------
+    kind
+        Kind of the lowest ordering.
+    rival
+        Display name of the lowest ordering of another kind.
+    gap_meV
+        Its energy above the lowest ordering (meV per magnetic atom).
+    gap_uncertainty_meV
+        One sigma of that gap; None when the model states no uncertainties.
+    """
+
+    kind: str
+    rival: str
+    gap_meV: float
+    gap_uncertainty_meV: float | None
+
+
+def kind_resolution(
+    ladder: Sequence[MagneticOrderingDoc],
+    *,
+    out_of_domain: Sequence[DomainGap],
+    min_gap_meV: float,
+    without_sigma: Sequence[str] = (),
+) -> KindClaim | None:
+    """The ground state's kind when the model backs it although not the ordering itself, else None.
+
+    FM against AFM is often the question a screen asks, and orderings of one kind can lie closer
+    together than the model resolves (CrN's AFM-I and AFM-II, meV apart, FM 0.2 eV above). The kind
+    is backed under :func:`resolution`'s conditions, with every ordering of another kind in the place
+    of the runner-up: each lies above the lowest ordering by more than the tie tolerance,
+    ``min_gap_meV`` and, when the model states uncertainties, twice the sigma of that difference.
+    None also when no ordering of another kind was ranked (nothing to back the kind against).
+    """
+    distinct = sorted((d for d in ladder if not d.relaxed_collinear), key=_meV)
+    if out_of_domain or without_sigma or not distinct or not all(d.converged for d in distinct):
+        return None
+    lowest, kind = distinct[0], ordering_kind(distinct[0].label)
+    rivals = [d for d in distinct if ordering_kind(d.label) != kind]
+    if not rivals:
+        return None
+    gaps, sigmas = [], []
+    for rival in rivals:
+        gap = _meV(rival) - _meV(lowest)
+        sigma = None
+        if lowest.energy_uncertainty_meV is not None and rival.energy_uncertainty_meV is not None:
+            sigma = float((lowest.energy_uncertainty_meV**2 + rival.energy_uncertainty_meV**2) ** 0.5)
+        if gap < TIE_TOLERANCE_meV or gap <= min_gap_meV or (sigma is not None and gap <= 2.0 * sigma):
+            return None
+        gaps.append(gap)
+        sigmas.append(sigma)
+    closest = min(range(len(rivals)), key=gaps.__getitem__)
+    return KindClaim(
+        kind=kind,
+        rival=rivals[closest].display_name or rivals[closest].label,
+        gap_meV=gaps[closest],
+        gap_uncertainty_meV=sigmas[closest],
+    )
 
 
 def agrees_with_experiment(label: str | None, experimental: str | None) -> bool | None:
@@ -184,9 +253,20 @@ def agrees_with_experiment(label: str | None, experimental: str | None) -> bool 
     if label is None or not experimental:
         return None
     named = experimental.split("(")[0].strip()
-    if named == _kind(named):
-        return _kind(label) == named
+    if named == ordering_kind(named):
+        return ordering_kind(label) == named
     return label == named
+
+
+def kind_agrees_with_experiment(kind: str | None, experimental: str | None) -> bool | None:
+    """Whether a resolved kind (FM, AFM, FiM) matches an experimental ordering: None when either is
+    missing, or when the experiment names an ordering of that kind (the claim does not say which)."""
+    if kind is None or not experimental:
+        return None
+    named = experimental.split("(")[0].strip()
+    if ordering_kind(named) != kind:
+        return False
+    return True if named == kind else None
 
 
 def rank_candidates(candidates: Sequence[CandidateDoc]) -> list[CandidateDoc]:

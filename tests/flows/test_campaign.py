@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from magscreen.cli import app
 from magscreen.config import load_config
 from magscreen.schemas import CandidateDoc, MagneticOrderingDoc
-from magscreen.screening.ranking import TIE_TOLERANCE_meV
+from magscreen.screening.ranking import TIE_TOLERANCE_meV, ordering_kind
 from magscreen.store import build_stores
 
 runner = CliRunner()
@@ -53,6 +53,11 @@ def test_ladder_is_the_energy_order_of_the_orderings(campaign):
         # the lowest ordering, or one tied with it (ties are ordered by fingerprint)
         assert 1000 * (first.energy_per_magnetic_atom_eV - energies[0]) < TIE_TOLERANCE_meV
         assert doc.ground_state_label == (first.label if doc.resolved else None)
+        # the kind of a resolved ground state is its label's; a kind alone comes with its rival's gap
+        if doc.resolved:
+            assert doc.ground_state_kind == ordering_kind(first.label) and doc.kind_gap_meV is None
+        elif doc.ground_state_kind is not None:
+            assert doc.ground_state_kind == ordering_kind(first.label) and doc.kind_gap_meV >= doc.gap_meV
         assert doc.gap_meV == pytest.approx(1000 * (energies[1] - energies[0]))
         assert sorted(s.relative_energy_meV for s in doc.ladder) == pytest.approx(
             [1000 * (e - energies[0]) for e in energies]

@@ -14,6 +14,8 @@ from magscreen.screening.ranking import (
     gap_meV,
     gap_uncertainty_meV,
     gap_uncertainty_regime,
+    kind_agrees_with_experiment,
+    kind_resolution,
     rank_candidates,
     resolution,
 )
@@ -159,6 +161,64 @@ def test_display_names_are_unique_within_a_candidate():
 )
 def test_agreement_with_experiment(label, experiment, agrees):
     assert agrees_with_experiment(label, experiment) is agrees
+
+
+def crn_like(fm_eV=-5.0 + 0.19015, fm_sigma=22.47, **fm) -> list[MagneticOrderingDoc]:
+    """The demo's CrN: AFM-I lowest, AFM-II 14.19 +- 22.50 above, FM 190.15 +- 22.47 above (meV)."""
+    return energy_ladder(
+        [
+            ordering("AFM-I", "a", -5.0, sigma=0.0),
+            ordering("AFM-II", "b", -5.0 + 0.01419, sigma=22.50),
+            ordering("FM", "c", fm_eV, n_atoms=2, sigma=fm_sigma, **fm),
+        ]
+    )
+
+
+def test_the_kind_is_resolved_where_the_ordering_within_it_is_not():
+    ladder = crn_like()
+    resolved, reason = resolution(
+        ladder, out_of_domain=[], min_gap_meV=1.0, gap_sigma_meV=gap_uncertainty_meV(ladder)
+    )
+    assert not resolved and "14.19 +- 22.50" in reason
+    claim = kind_resolution(ladder, out_of_domain=[], min_gap_meV=1.0)
+    assert claim is not None and (claim.kind, claim.rival) == ("AFM", "FM (2 atoms)")
+    assert claim.gap_meV == pytest.approx(190.15) and claim.gap_uncertainty_meV == pytest.approx(22.47)
+
+
+@pytest.mark.parametrize(
+    ("ladder", "why"),
+    [
+        (crn_like(fm_eV=-5.0 + 0.040, fm_sigma=22.47), "FM within twice its sigma (40 <= 44.94)"),
+        (crn_like(converged=False), "an unconverged ordering"),
+        (crn_like()[:2], "no ordering of another kind"),
+    ],
+)
+def test_the_kind_is_not_claimed_without_backing(ladder, why):
+    assert kind_resolution(ladder, out_of_domain=[], min_gap_meV=1.0) is None, why
+
+
+def test_the_kind_is_not_claimed_outside_the_domain_or_without_sigmas():
+    gap = DomainGap(element="Cr", n_atoms=2, of_atoms=2, environments=[["Cr", "N"]], trained_environments=[])
+    assert kind_resolution(crn_like(), out_of_domain=[gap], min_gap_meV=1.0) is None
+    assert (
+        kind_resolution(crn_like(), out_of_domain=[], min_gap_meV=1.0, without_sigma=["FM (2 atoms)"]) is None
+    )
+    assert kind_resolution(crn_like(), out_of_domain=[], min_gap_meV=200.0) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "experiment", "agrees"),
+    [
+        ("AFM", "AFM (double (110) layers)", True),  # CrN: the experiment names the kind
+        ("AFM", "AFM-II", None),  # which AFM ordering is what the claim leaves open
+        ("FM", "AFM-II", False),
+        ("FM", "FM", True),
+        (None, "AFM", None),
+        ("AFM", None, None),
+    ],
+)
+def test_agreement_of_a_resolved_kind(kind, experiment, agrees):
+    assert kind_agrees_with_experiment(kind, experiment) is agrees
 
 
 def _candidate(candidate_id, gap, resolved) -> CandidateDoc:
