@@ -112,7 +112,10 @@ def ladder_figure(candidate: CandidateDoc) -> plt.Figure:
     ax.set_ylim(min(levels) - 0.08 * span, max(labels) + 0.12 * span)
     ax.set_xticks([])
     ax.set_ylabel("E - E(lowest) (meV / magnetic atom)")
-    state = "" if candidate.resolved else " (not resolved)"
+    state = ""
+    if not candidate.resolved:
+        kind = f"; the kind {candidate.ground_state_kind} is" if candidate.ground_state_kind else ""
+        state = f" (ground state not resolved{kind})"
     ax.set_title(f"{candidate.formula} {candidate.candidate_id}{state}", fontsize=8)
     fig.tight_layout()
     return fig
@@ -128,7 +131,8 @@ def plot_ladder(candidate: CandidateDoc, path: Path) -> Path:
 
 def overview_figure(candidates: list[CandidateDoc]) -> plt.Figure:
     """Gap to the next ordering per candidate (meV per magnetic atom), coloured by ground state;
-    unresolved candidates grey, hatched and marked 'unresolved' whatever their gap."""
+    unresolved candidates grey, hatched and marked 'unresolved' whatever their gap (with the kind
+    where only that is resolved)."""
     labels = sorted({c.ground_state_label for c in candidates if c.resolved})
     colours = {label: plt.cm.tab10(i % 10) for i, label in enumerate(labels)}
     fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * len(candidates) + 1.5), 3.6))
@@ -138,7 +142,8 @@ def overview_figure(candidates: list[CandidateDoc]) -> plt.Figure:
             ax.bar(i, c.gap_meV or 0.0, color=colours[c.ground_state_label], edgecolor="black", linewidth=0.5)
             continue
         ax.bar(i, c.gap_meV or 0.0, color="0.85", hatch="//", edgecolor="black", linewidth=0.5)
-        ax.text(i, 0.02 * top, "unresolved", rotation=90, ha="center", va="bottom", fontsize=6, color="0.3")
+        mark = "unresolved" + (f" (kind {c.ground_state_kind})" if c.ground_state_kind else "")
+        ax.text(i, 0.02 * top, mark, rotation=90, ha="center", va="bottom", fontsize=6, color="0.3")
     ax.set_xticks(range(len(candidates)), [c.formula for c in candidates], rotation=60, fontsize=7)
     ax.set_ylabel("gap to next ordering (meV / magnetic atom)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[label]) for label in labels]
