@@ -54,7 +54,7 @@ from magscreen.errors import InputError
 from magscreen.potential.model import atom_coordination, atom_environments
 from magscreen.screening.ranking import TIE_TOLERANCE_meV
 from magscreen.training.baselines import HeisenbergLandauModel, frame_shells
-from magscreen.training.config import load_train_config
+from magscreen.training.config import TrainConfig, load_train_config
 from magscreen.training.data import Frame
 from magscreen.training.readout import NormalEquations, ReadoutSystem
 from magscreen.training.trainer import Trainer
@@ -164,6 +164,16 @@ def heisenberg_loo(frames: list[Frame], indices: list[int], n_mag: list[int]) ->
     return out
 
 
+def recipe_system(path: Path) -> tuple[TrainConfig, Trainer, ReadoutSystem]:
+    """A training config's recipe: the config, its trainer (frames, references refitted) and the
+    design of its least-squares stage (derivatives from the feature cache where they are)."""
+    config = load_train_config(path)
+    stage = next(s for s in config.stages if s.optimizer == "least_squares")
+    trainer = Trainer(config, source=path, progress=True)
+    trainer.refit_references()
+    return config, trainer, trainer.readout_system(stage)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", type=Path)
@@ -191,11 +201,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     tic = time.perf_counter()
-    config = load_train_config(args.config)
-    stage = next(s for s in config.stages if s.optimizer == "least_squares")
-    trainer = Trainer(config, source=args.config, progress=True)
-    trainer.refit_references()
-    system = trainer.readout_system(stage)
+    config, trainer, system = recipe_system(args.config)
     print(f"design {system.design.shape} in {time.perf_counter() - tic:.0f} s", flush=True)
     folds = Folds(trainer, system, by=args.by)
     if args.sweep:
