@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from magscreen.cli import app
-from magscreen.screening.ranking import agrees_with_experiment
+from magscreen.screening.ranking import agrees_with_experiment, kind_agrees_with_experiment
 
 runner = CliRunner()
 DEMO = Path(__file__).parents[2] / "configs" / "demo.yaml"
@@ -30,8 +30,17 @@ def test_demo_runs_then_skips_everything(tmp_path, monkeypatch):
     rows = json.loads(result.stdout)
     assert len(rows) == 19
     # every ground state the shipped model resolves is the measured kind; CoO and NiO among them
-    # (docs/model.md: 7 of 19 resolved at the snapshot cell); unresolved candidates have no label
+    # (docs/model.md: 9 of 19 resolved at the snapshot cell); unresolved candidates have no label
     resolved = {row["candidate_id"]: row for row in rows if row["ground_state_label"]}
     assert {"CoO", "mp-19009"} <= set(resolved), resolved
     for row in resolved.values():
         assert agrees_with_experiment(row["ground_state_label"], row["experimental_ordering"]), row
+    # where only the kind is claimed it is never the wrong kind: CrN's AFM among them (docs/guide.md)
+    kinds = {
+        row["candidate_id"]: row for row in rows if row["ground_state_kind"] and not row["ground_state_label"]
+    }
+    assert kinds.get("CrN", {}).get("ground_state_kind") == "AFM", kinds
+    for row in kinds.values():
+        assert (
+            kind_agrees_with_experiment(row["ground_state_kind"], row["experimental_ordering"]) is not False
+        ), row
