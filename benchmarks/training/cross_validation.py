@@ -46,11 +46,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import torch
 from ase.data import chemical_symbols
 from pymatgen.core import Composition
 from scipy.stats import norm, spearmanr
 
 from magscreen.errors import InputError
+from magscreen.potential.magnetic import MagneticEnergy
 from magscreen.potential.model import atom_coordination, atom_environments
 from magscreen.screening.ranking import TIE_TOLERANCE_meV
 from magscreen.training.baselines import HeisenbergLandauModel, frame_shells
@@ -164,6 +166,13 @@ def heisenberg_loo(frames: list[Frame], indices: list[int], n_mag: list[int]) ->
     return out
 
 
+def layer_columns(magnetic: MagneticEnergy, layer: torch.nn.Linear | None) -> np.ndarray:
+    """Shape (P,): whether each readout weight (order of ``readout_parameters``) is ``layer``'s."""
+    return np.concatenate(
+        [np.full(head.weight.numel() + head.bias.numel(), head is layer) for head in magnetic.output_layers()]
+    )
+
+
 def recipe_system(path: Path) -> tuple[TrainConfig, Trainer, ReadoutSystem]:
     """A training config's recipe: the config, its trainer (frames, references refitted) and the
     design of its least-squares stage (derivatives from the feature cache where they are)."""
@@ -206,12 +215,10 @@ def main() -> None:
     folds = Folds(trainer, system, by=args.by)
     if args.sweep:
         sweep = []
-        # which readout weights are the pair heads', in the order of readout_parameters
-        magnetic, pair_head, sizes = trainer.model.magnetic, [], []
-        for layer in magnetic.output_layers():
-            sizes.append(layer.weight.numel() + layer.bias.numel())
-            pair_head.append(magnetic.hyper.bilinear_exchange and layer is magnetic.pair_radial[-1])
-        is_pair = np.repeat(pair_head, sizes)
+        magnetic = trainer.model.magnetic
+        is_pair = layer_columns(
+            magnetic, magnetic.pair_radial[-1] if magnetic.hyper.bilinear_exchange else None
+        )
         for scale in args.sweep:
             node_scale, _, pair_scale = scale.partition(":")
             damping = system.damping * np.where(is_pair, float(pair_scale or node_scale), float(node_scale))

@@ -3,7 +3,7 @@
 A model fitted to a compound's DFT ordering ladder can resolve its ground state only where the DFT
 does: by a margin above the settings' convergence (~2 meV per magnetic atom, docs/reference.md) and
 above twice the fit's calibrated error. For every ladder of a snapshot compound (those with an
-experimental ordering in ``magscreen/data/candidates``) this prints the DFT ground state, the
+experimental ordering in the offline snapshot) this prints the DFT ground state, the
 runner-up and its gap, and the margin of the known order: the lowest ordering that disagrees with
 experiment minus the lowest that agrees (:func:`magscreen.screening.ranking.agrees_with_experiment`),
 negative where the DFT puts a disagreeing ordering lowest. Energies in meV per magnetic atom, from a
@@ -21,18 +21,17 @@ from pathlib import Path
 import numpy as np
 
 from magscreen.screening.ranking import agrees_with_experiment
-
-CANDIDATES = Path(__file__).resolve().parents[2] / "magscreen" / "data" / "candidates"
+from magscreen.sources.snapshot import INDEX_NAME, default_snapshot_dir, load_snapshot
 
 
 def experimental_orderings() -> dict[str, str]:
-    """Snapshot compound -> experimental ordering."""
-    out = {}
-    for path in sorted(CANDIDATES.glob("*.json")):
-        record = json.loads(path.read_text())
-        if isinstance(record, dict) and record.get("experimental_ordering"):
-            out[path.stem] = record["experimental_ordering"]
-    return out
+    """Snapshot name (the dataset's compound name, e.g. 'Fe-bcc') -> experimental ordering."""
+    index = json.loads((default_snapshot_dir() / INDEX_NAME).read_text())
+    names = [row["name"] for row in index]
+    candidates = load_snapshot(names=names)  # in index order
+    return {
+        n: c.experimental_ordering for n, c in zip(names, candidates, strict=True) if c.experimental_ordering
+    }
 
 
 def margins(report: dict, known: dict[str, str]) -> list[dict]:

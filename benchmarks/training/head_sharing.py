@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 from ase.data import chemical_symbols
-from cross_validation import Folds, recipe_system, summarise
+from cross_validation import Folds, layer_columns, recipe_system, summarise
 
 from magscreen.potential.magnetic import MagneticEnergy
 from magscreen.training.readout import ReadoutSystem
@@ -107,16 +107,6 @@ def shared_map(magnetic: MagneticEnergy, n_readout: int) -> scipy.sparse.csr_mat
     return scipy.sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_readout, len(keys)))
 
 
-def node_columns(magnetic: MagneticEnergy, n_readout: int) -> np.ndarray:
-    """Shape (P,): whether a readout column is the node heads' (the last layer of ``exchange``)."""
-    mask, offset = np.zeros(n_readout, dtype=bool), 0
-    for layer in magnetic.output_layers():
-        size = layer.weight.numel() + layer.bias.numel()
-        mask[offset : offset + size] = layer is magnetic.exchange[-1]
-        offset += size
-    return mask
-
-
 def by_class(columns: np.ndarray, of_row: np.ndarray, classes: list[str]) -> np.ndarray:
     """``columns`` (rows, n) as one block per anion class, each zero outside that class's rows."""
     return np.hstack([columns * (of_row == c)[:, None] for c in classes])
@@ -134,7 +124,11 @@ def layout(
     if name == "element":
         return system
     if name in ("anion-class", "element+anion-class-node"):
-        split = node_columns(magnetic, p) if name.endswith("-node") else np.ones(p, dtype=bool)
+        split = (
+            layer_columns(magnetic, magnetic.exchange[-1])
+            if name.endswith("-node")
+            else np.ones(p, dtype=bool)
+        )
         blocks = [by_class(readout[:, split], row_class, names)]
         features = [by_class(energy[:, split], classes, names)]
         dampings = [scale * np.tile(damping[split], len(names))]

@@ -12,9 +12,9 @@ from magscreen.screening.calculators import load_calculator
 from magscreen.screening.outcomes import CandidateOutcome, OrderingOutcome
 from magscreen.screening.progress import emit
 from magscreen.screening.ranking import (
-    TIE_TOLERANCE_meV,
     agrees_with_experiment,
     energy_ladder,
+    gap_backed,
     gap_meV,
     gap_uncertainty_meV,
     gap_uncertainty_regime,
@@ -179,10 +179,7 @@ class RankCandidateMaker(Maker):
                 in_magnetic_domain=not out_of_domain,
                 out_of_domain_elements=[g.element for g in out_of_domain],
                 out_of_domain=out_of_domain,
-                gap_resolved=gap is not None
-                and gap >= TIE_TOLERANCE_meV
-                and gap > self.settings.min_gap_meV
-                and (sigma is None or gap > 2.0 * sigma),
+                gap_resolved=gap_backed(gap, sigma, self.settings.min_gap_meV),
                 all_converged=all(d.converged for d in ladder),
             ),
             experimental_ordering=candidate.experimental_ordering,

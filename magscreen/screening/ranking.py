@@ -21,8 +21,10 @@ from magscreen.schemas import CandidateDoc, DomainGap, MagneticOrderingDoc
 __all__ = [
     "TIE_TOLERANCE_meV",
     "agrees_with_experiment",
+    "difference_uncertainty_meV",
     "display_names",
     "energy_ladder",
+    "gap_backed",
     "gap_meV",
     "gap_uncertainty_meV",
     "gap_uncertainty_regime",
@@ -114,10 +116,28 @@ def gap_uncertainty_meV(ladder: Sequence[MagneticOrderingDoc]) -> float | None:
     was another ordering), the two are added in quadrature. None when either is unknown.
     """
     distinct = sorted((d for d in ladder if not d.relaxed_collinear), key=_meV)[:2]
-    sigmas = [d.energy_uncertainty_meV for d in distinct]
-    if len(sigmas) < 2 or any(s is None for s in sigmas):
+    return difference_uncertainty_meV(*distinct) if len(distinct) == 2 else None
+
+
+def difference_uncertainty_meV(lowest: MagneticOrderingDoc, other: MagneticOrderingDoc) -> float | None:
+    """One sigma of ``other``'s energy above ``lowest`` (meV per magnetic atom): their
+    ``energy_uncertainty_meV`` in quadrature (the lowest's is 0 when it is the model's reference);
+    None when either is unknown."""
+    sigmas = (lowest.energy_uncertainty_meV, other.energy_uncertainty_meV)
+    if any(s is None for s in sigmas):
         return None
     return float((sigmas[0] ** 2 + sigmas[1] ** 2) ** 0.5)
+
+
+def gap_backed(gap: float | None, sigma: float | None, min_gap_meV: float) -> bool:
+    """Whether a gap (meV per magnetic atom) backs a claim: at or above the tie tolerance, above
+    ``min_gap_meV`` and, when its one sigma is known, above twice it."""
+    return (
+        gap is not None
+        and gap >= TIE_TOLERANCE_meV
+        and gap > min_gap_meV
+        and (sigma is None or gap > 2.0 * sigma)
+    )
 
 
 def gap_uncertainty_regime(ladder: Sequence[MagneticOrderingDoc]) -> str | None:
@@ -224,16 +244,10 @@ def kind_resolution(
     rivals = [d for d in distinct if ordering_kind(d.label) != kind]
     if not rivals:
         return None
-    gaps, sigmas = [], []
-    for rival in rivals:
-        gap = _meV(rival) - _meV(lowest)
-        sigma = None
-        if lowest.energy_uncertainty_meV is not None and rival.energy_uncertainty_meV is not None:
-            sigma = float((lowest.energy_uncertainty_meV**2 + rival.energy_uncertainty_meV**2) ** 0.5)
-        if gap < TIE_TOLERANCE_meV or gap <= min_gap_meV or (sigma is not None and gap <= 2.0 * sigma):
-            return None
-        gaps.append(gap)
-        sigmas.append(sigma)
+    gaps = [_meV(rival) - _meV(lowest) for rival in rivals]
+    sigmas = [difference_uncertainty_meV(lowest, rival) for rival in rivals]
+    if not all(gap_backed(gap, sigma, min_gap_meV) for gap, sigma in zip(gaps, sigmas, strict=True)):
+        return None
     closest = min(range(len(rivals)), key=gaps.__getitem__)
     return KindClaim(
         kind=kind,
